@@ -1,0 +1,14 @@
+//! batch-odata compiles Azure Batch OData `$filter` and `$select` parameters into typed query
+//! plans and runs them over roaring bitmap indexes of tasks.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod datetime;
+pub mod error;
+pub mod fold;
+pub mod plan;
+pub mod schema;
+pub mod span;
+pub mod syntax;
+pub mod version;
