@@ -7,6 +7,7 @@
 pub mod datetime;
 pub mod error;
 pub mod fold;
+pub mod generate;
 pub mod plan;
 pub mod query;
 pub mod schema;
