@@ -82,6 +82,8 @@ pub enum ErrorKind {
     IntegerOverflow,
     /// A number literal that is not a valid integer or decimal.
     NumberInvalid,
+    /// A property path with an empty segment, such as `executionInfo/` or `a//b`.
+    PropertyPathInvalid,
     /// A date-time literal that does not parse.
     DateTimeInvalid {
         /// What is wrong with it, such as `hour out of range`.
@@ -405,6 +407,10 @@ impl fmt::Display for ErrorKind {
             ErrorKind::StringUnterminated => write!(f, "string literal has no closing quote"),
             ErrorKind::IntegerOverflow => write!(f, "integer literal is out of the 64-bit range"),
             ErrorKind::NumberInvalid => write!(f, "invalid number literal"),
+            ErrorKind::PropertyPathInvalid => write!(
+                f,
+                "invalid property path; join names with a single '/', as in executionInfo/exitCode"
+            ),
             ErrorKind::DateTimeInvalid { reason } => {
                 write!(f, "invalid DateTime literal: {reason}")
             }

@@ -7,6 +7,7 @@
 pub mod datetime;
 pub mod error;
 pub mod fold;
+pub mod lexer;
 pub mod plan;
 pub mod schema;
 pub mod span;
