@@ -102,6 +102,8 @@ pub enum ErrorKind {
     },
     /// An opening parenthesis without its closing one.
     ParenthesisUnclosed,
+    /// A closing parenthesis without an opening one.
+    ParenthesisUnopened,
     /// A keyword or function name written in the wrong case, such as `AND`.
     KeywordCase {
         /// The spelling the service accepts.
@@ -419,6 +421,9 @@ impl fmt::Display for ErrorKind {
                 write!(f, "expected {expected}, found {found}")
             }
             ErrorKind::ParenthesisUnclosed => write!(f, "parenthesis is not closed"),
+            ErrorKind::ParenthesisUnopened => {
+                write!(f, "closing parenthesis has no opening one")
+            }
             ErrorKind::KeywordCase { expected } => {
                 write!(f, "keywords are case-sensitive; write '{expected}'")
             }
