@@ -82,6 +82,8 @@ pub enum ErrorKind {
     IntegerOverflow,
     /// A number literal that is not a valid integer or decimal.
     NumberInvalid,
+    /// A property path with an empty segment, such as `executionInfo/` or `a//b`.
+    PropertyPathInvalid,
     /// A date-time literal that does not parse.
     DateTimeInvalid {
         /// What is wrong with it, such as `hour out of range`.
@@ -100,6 +102,8 @@ pub enum ErrorKind {
     },
     /// An opening parenthesis without its closing one.
     ParenthesisUnclosed,
+    /// A closing parenthesis without an opening one.
+    ParenthesisUnopened,
     /// A keyword or function name written in the wrong case, such as `AND`.
     KeywordCase {
         /// The spelling the service accepts.
@@ -405,6 +409,10 @@ impl fmt::Display for ErrorKind {
             ErrorKind::StringUnterminated => write!(f, "string literal has no closing quote"),
             ErrorKind::IntegerOverflow => write!(f, "integer literal is out of the 64-bit range"),
             ErrorKind::NumberInvalid => write!(f, "invalid number literal"),
+            ErrorKind::PropertyPathInvalid => write!(
+                f,
+                "invalid property path; join names with a single '/', as in executionInfo/exitCode"
+            ),
             ErrorKind::DateTimeInvalid { reason } => {
                 write!(f, "invalid DateTime literal: {reason}")
             }
@@ -413,6 +421,9 @@ impl fmt::Display for ErrorKind {
                 write!(f, "expected {expected}, found {found}")
             }
             ErrorKind::ParenthesisUnclosed => write!(f, "parenthesis is not closed"),
+            ErrorKind::ParenthesisUnopened => {
+                write!(f, "closing parenthesis has no opening one")
+            }
             ErrorKind::KeywordCase { expected } => {
                 write!(f, "keywords are case-sensitive; write '{expected}'")
             }

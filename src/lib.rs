@@ -8,6 +8,7 @@ pub mod datetime;
 pub mod error;
 pub mod fold;
 pub mod generate;
+pub mod lexer;
 pub mod plan;
 pub mod query;
 pub mod schema;

@@ -7,6 +7,7 @@
 mod ast;
 mod parse;
 mod print;
+mod tokens;
 
 pub use ast::{CompareOp, Expr, ExprKind, Function, Literal};
 pub use parse::{Limits, parse};
