@@ -169,11 +169,19 @@ pub enum ErrorKind {
         /// The property that replaced it, if any.
         replacement: Option<&'static str>,
     },
-    /// A property that exists but cannot be filtered on in this api-version and mode.
+    /// A property that the documented filter table of this api-version lacks, but a later
+    /// version's table has.
     PropertyNotFilterable {
-        /// The first version in which it is filterable, if a later one allows it.
-        since: Option<ApiVersion>,
+        /// The first version whose table has it.
+        since: ApiVersion,
     },
+    /// A property that no documented filter table has, in strict mode.
+    PropertyNotDocumented {
+        /// The properties the table of this api-version allows.
+        documented: Vec<&'static str>,
+    },
+    /// An object or collection property, which has no single value to compare.
+    PropertyNotScalar,
     /// An operator or function the property does not allow.
     OperatorNotAllowed {
         /// The operator as written.
@@ -465,12 +473,20 @@ impl fmt::Display for ErrorKind {
                     None => Ok(()),
                 }
             }
-            ErrorKind::PropertyNotFilterable { since } => match since {
-                Some(version) => {
-                    write!(f, "property is filterable only from api-version {version}")
-                }
-                None => write!(f, "property cannot be used in a filter"),
-            },
+            ErrorKind::PropertyNotFilterable { since } => {
+                write!(f, "property is filterable only from api-version {since}")
+            }
+            ErrorKind::PropertyNotDocumented { documented } => write!(
+                f,
+                "property is not filterable in strict mode; documented: {}",
+                documented.join(", ")
+            ),
+            ErrorKind::PropertyNotScalar => {
+                write!(
+                    f,
+                    "property is an object or collection; filter on a property inside it"
+                )
+            }
             ErrorKind::OperatorNotAllowed { operator, allowed } => {
                 write!(f, "operator '{operator}' is not allowed on this property")?;
                 if allowed.is_empty() {
@@ -493,7 +509,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::EnumValueUnknown { valid } => {
                 write!(f, "unknown value; valid values: {}", valid.join(", "))
             }
-            ErrorKind::SyntaxNotAllowed { hint } => write!(f, "not allowed here; {hint}"),
+            ErrorKind::SyntaxNotAllowed { hint } => {
+                write!(f, "not accepted in strict mode; {hint}")
+            }
             ErrorKind::SelectPropertyUnknown { suggestion } => {
                 write!(f, "unknown property in $select")?;
                 match suggestion {

@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bind;
 pub mod datetime;
 pub mod error;
+pub mod filter;
 pub mod fold;
 pub mod generate;
 pub mod lexer;

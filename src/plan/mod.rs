@@ -4,7 +4,10 @@
 //! into the form the executor runs: `and`/`or` flattened, constants folded, `not` pushed down
 //! to single predicates.
 
-use std::fmt;
+mod normalize;
+mod print;
+
+pub use normalize::normalize;
 
 use crate::schema::PropertyDef;
 use crate::span::Span;
@@ -70,16 +73,4 @@ pub enum Value {
     Bool(bool),
     /// A date-time or a duration, in 100 ns ticks (date-times since 0001-01-01T00:00:00Z).
     Ticks(i64),
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Str(s) => write!(f, "'{}'", s.replace('\'', "''")),
-            Value::Int(n) => write!(f, "{n}"),
-            Value::Double(x) => write!(f, "{x:?}"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Ticks(t) => write!(f, "ticks({t})"),
-        }
-    }
 }

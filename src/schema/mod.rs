@@ -144,6 +144,13 @@ pub fn strict_rule(path: &str, version: ApiVersion) -> Option<&'static StrictRul
         .find(|rule| rule.path == path && rule.versions & version_bit(version) != 0)
 }
 
+/// Returns the documented List Tasks filter rules of an api-version.
+pub fn strict_rules(version: ApiVersion) -> impl Iterator<Item = &'static StrictRule> {
+    STRICT_LIST_TASKS
+        .iter()
+        .filter(move |rule| rule.versions & version_bit(version) != 0)
+}
+
 /// Returns the first api-version whose documented filter table has the property, if any.
 pub fn strict_since(path: &str) -> Option<ApiVersion> {
     let versions = STRICT_LIST_TASKS

@@ -1,0 +1,84 @@
+//! The one-line entry point: a `$filter` compiled for one api-version and mode.
+
+use crate::bind::{Mode, bind};
+use crate::error::Error;
+use crate::plan::{Plan, normalize};
+use crate::syntax::{Expr, Limits, parse};
+use crate::version::ApiVersion;
+
+/// Options for compiling a filter.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The api-version whose schema the filter is checked against.
+    pub version: ApiVersion,
+    /// Which properties and forms are accepted.
+    pub mode: Mode,
+    /// Size and nesting limits.
+    pub limits: Limits,
+}
+
+impl Options {
+    /// Creates options for `version` in extended mode with default limits.
+    pub fn new(version: ApiVersion) -> Self {
+        Options {
+            version,
+            mode: Mode::Extended,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Sets the binding mode.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets the input limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// A compiled `$filter`: the syntax tree and the normalized plan.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    syntax: Expr,
+    plan: Plan,
+}
+
+impl Filter {
+    /// Compiles a filter for `version` in extended mode.
+    ///
+    /// ```
+    /// use batch_odata::filter::Filter;
+    /// use batch_odata::version::ApiVersion;
+    ///
+    /// let filter = Filter::parse("state eq 'Active' and not (executionInfo/exitCode lt 0)", ApiVersion::LATEST)?;
+    /// assert_eq!(
+    ///     filter.plan().to_string(),
+    ///     "state eq 'active' and (executionInfo/exitCode ge 0 or executionInfo/exitCode eq null)"
+    /// );
+    /// # Ok::<(), batch_odata::error::Error>(())
+    /// ```
+    pub fn parse(text: &str, version: ApiVersion) -> Result<Filter, Error> {
+        Filter::compile(text, &Options::new(version))
+    }
+
+    /// Compiles a filter with explicit options.
+    pub fn compile(text: &str, options: &Options) -> Result<Filter, Error> {
+        let syntax = parse(text, &options.limits)?;
+        let plan = normalize(bind(&syntax, text, options.version, options.mode)?);
+        Ok(Filter { syntax, plan })
+    }
+
+    /// Returns the syntax tree.
+    pub fn syntax(&self) -> &Expr {
+        &self.syntax
+    }
+
+    /// Returns the normalized plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+}
