@@ -230,7 +230,9 @@ pub enum ErrorKind {
     // Task data
     /// Task data that is not valid JSON or not a task.
     TaskInvalid {
-        /// The 1-based line of the input, for NDJSON.
+        /// The 1-based line of the input for NDJSON, or the 1-based position of the task in a
+        /// JSON array or in the `value` array of a List Tasks body. It is 0 for a problem in
+        /// a body outside its tasks, such as a missing `value` array.
         line: usize,
         /// The field at fault, if one is.
         field: Option<String>,
@@ -239,10 +241,18 @@ pub enum ErrorKind {
     },
     /// Two tasks whose ids are equal when case is ignored.
     TaskIdDuplicate {
-        /// The 1-based line of the second one, for NDJSON.
+        /// The line or position of the second one, counted as for [`ErrorKind::TaskInvalid`],
+        /// or 0 when the task was not read from text.
         line: usize,
         /// The id.
         id: String,
+    },
+    /// Task data that could not be read, such as a file whose read failed part way.
+    TaskReadFailed {
+        /// The 1-based line being read, for NDJSON, or the position of the task being read.
+        line: usize,
+        /// The error the reader returned.
+        reason: String,
     },
     /// A task id that names no task.
     TaskNotFound {
@@ -303,9 +313,9 @@ impl Error {
             ErrorKind::ValueOutOfRange { .. } => "OutOfRangeQueryParameterValue",
             ErrorKind::OperationUnsupported { .. } => "UnsupportedRequestVersion",
             ErrorKind::TaskNotFound { .. } => "TaskNotFound",
-            ErrorKind::TaskInvalid { .. } | ErrorKind::TaskIdDuplicate { .. } => {
-                "InvalidRequestBody"
-            }
+            ErrorKind::TaskInvalid { .. }
+            | ErrorKind::TaskIdDuplicate { .. }
+            | ErrorKind::TaskReadFailed { .. } => "InvalidRequestBody",
             _ => "InvalidQueryParameterValue",
         }
     }
@@ -532,6 +542,9 @@ impl fmt::Display for ErrorKind {
                     f,
                     "duplicate task id '{id}' on line {line}; ids are unique ignoring case"
                 )
+            }
+            ErrorKind::TaskReadFailed { line, reason } => {
+                write!(f, "failed to read tasks at line {line}: {reason}")
             }
             ErrorKind::TaskNotFound { id } => write!(f, "task '{id}' not found"),
         }

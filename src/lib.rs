@@ -11,4 +11,5 @@ pub mod plan;
 pub mod schema;
 pub mod span;
 pub mod syntax;
+pub mod task;
 pub mod version;
