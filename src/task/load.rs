@@ -431,7 +431,16 @@ mod tests {
 
     #[test]
     fn body_pretty_printed_streams() {
-        let body = "{\n  \"odata.metadata\": \"m\",\n  \"value\": [\n    {\"id\": \"a\"},\n    {\n      \"id\": \"b\"\n    }\n  ]\n}\n";
+        let body = r#"{
+  "odata.metadata": "m",
+  "value": [
+    {"id": "a"},
+    {
+      "id": "b"
+    }
+  ]
+}
+"#;
         assert_eq!(ids(&load_tasks(body).expect("valid body")), ["a", "b"]);
     }
 

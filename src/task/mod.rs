@@ -11,6 +11,8 @@ mod load;
 
 pub use load::{load_tasks, load_tasks_from_reader, read_tasks};
 
+use std::sync::OnceLock;
+
 use serde_json::{Map, Value as Json};
 
 use crate::datetime::{self, DateTime};
@@ -26,7 +28,8 @@ use crate::schema::{self, PropertyDef, PropertyType};
 /// use batch_odata::schema;
 /// use batch_odata::task::TaskRecord;
 ///
-/// let task = TaskRecord::parse(r#"{"id": "Task-1", "state": "Active", "executionInfo": {"exitCode": 3}}"#)?;
+/// let text = r#"{"id": "Task-1", "state": "Active", "executionInfo": {"exitCode": 3}}"#;
+/// let task = TaskRecord::parse(text)?;
 /// assert_eq!(task.folded_id(), "task-1");
 /// let state = schema::lookup("state").unwrap();
 /// assert_eq!(task.value(state), Some(&Value::Str("active".into())));
@@ -105,17 +108,8 @@ impl TaskRecord {
         };
 
         let mut values = Vec::new();
-        for property in schema::PROPERTIES {
-            if property.is_in_collection() || property.path == "id" {
-                continue;
-            }
-            let Some(found) = find(object, property.path)? else {
-                continue;
-            };
-            if let Some(value) = convert(property, found)? {
-                values.push((property, value));
-            }
-        }
+        collect(object, schema_members(), &mut values)?;
+        values.sort_unstable_by_key(|(property, _)| property.id);
 
         let folded_id = fold_case(&id);
         // serde_json fails to serialize only maps with non-string keys, which a Value never has.
@@ -163,30 +157,87 @@ impl TaskRecord {
     }
 }
 
-/// Walks `path` through nested objects and returns the value there, or `None` when the path
-/// or one of its parents is absent or null.
-fn find<'a>(object: &'a Map<String, Json>, path: &str) -> Result<Option<&'a Json>, FieldError> {
-    let mut current = object;
-    let mut segments = path.split('/').peekable();
-    let mut walked = 0;
-    while let Some(segment) = segments.next() {
-        walked += segment.len() + usize::from(walked > 0);
-        let value = match current.get(segment) {
-            None | Some(Json::Null) => return Ok(None),
-            Some(value) => value,
-        };
-        if segments.peek().is_none() {
-            return Ok(Some(value));
-        }
-        current = match value {
-            Json::Object(inner) => inner,
-            other => {
-                let reason = format!("expected an object, found {}", kind_name(other));
-                return Err(FieldError::new(Some(&path[..walked]), reason));
+/// A member name of an object in the schema, with the members of its value when that is an
+/// object too. Paths inside arrays are left out.
+#[derive(Debug)]
+struct Member {
+    name: &'static str,
+    /// The property at this path. Every parent of a schema path is itself in the schema,
+    /// so this is `None` only if the generated tables break that rule.
+    property: Option<&'static PropertyDef>,
+    /// The members of the value, sorted by name.
+    members: Vec<Member>,
+}
+
+/// Returns the top-level members of the schema as a tree, built once, so that a task is
+/// read in one pass over its own fields instead of one lookup per schema path.
+fn schema_members() -> &'static [Member] {
+    static MEMBERS: OnceLock<Vec<Member>> = OnceLock::new();
+    MEMBERS.get_or_init(|| {
+        let mut root: Vec<Member> = Vec::new();
+        for property in schema::PROPERTIES {
+            if property.is_in_collection() {
+                continue;
             }
-        };
+            let mut members = &mut root;
+            let mut names = property.path.split('/').peekable();
+            while let Some(name) = names.next() {
+                let index = match members.iter().position(|member| member.name == name) {
+                    Some(index) => index,
+                    None => {
+                        members.push(Member {
+                            name,
+                            property: None,
+                            members: Vec::new(),
+                        });
+                        members.len() - 1
+                    }
+                };
+                let member = &mut members[index];
+                if names.peek().is_none() {
+                    member.property = Some(property);
+                }
+                members = &mut member.members;
+            }
+        }
+        sort_members(&mut root);
+        root
+    })
+}
+
+fn sort_members(members: &mut [Member]) {
+    members.sort_unstable_by_key(|member| member.name);
+    for member in members {
+        sort_members(&mut member.members);
     }
-    Ok(None)
+}
+
+/// Checks and converts the fields of `object` that are in the schema, recursing into nested
+/// objects. A field set to `null` counts as absent.
+fn collect(
+    object: &Map<String, Json>,
+    members: &[Member],
+    values: &mut Vec<(&'static PropertyDef, Value)>,
+) -> Result<(), FieldError> {
+    for (name, json) in object {
+        let Ok(index) = members.binary_search_by(|member| member.name.cmp(name)) else {
+            continue;
+        };
+        let member = &members[index];
+        if json.is_null() {
+            continue;
+        }
+        if let Some(property) = member.property
+            && property.path != "id"
+            && let Some(value) = convert(property, json)?
+        {
+            values.push((property, value));
+        }
+        if let Json::Object(inner) = json {
+            collect(inner, &member.members, values)?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks a present JSON value against the property's type and converts scalars.
@@ -438,6 +489,27 @@ mod tests {
     fn record_ignores_paths_inside_arrays() {
         let task = record(r#"{"id":"a","resourceFiles":[{"filePath":7}]}"#);
         assert_eq!(value(&task, "resourceFiles[]/filePath"), None);
+    }
+
+    #[test]
+    fn schema_members_all_have_properties() {
+        fn check(members: &[Member]) {
+            for member in members {
+                assert!(member.property.is_some(), "{} has no property", member.name);
+                check(&member.members);
+            }
+        }
+        check(schema_members());
+        let execution = schema_members()
+            .iter()
+            .find(|member| member.name == "executionInfo")
+            .expect("executionInfo member");
+        assert!(
+            execution
+                .members
+                .iter()
+                .any(|member| member.name == "exitCode")
+        );
     }
 
     #[test]
