@@ -6,6 +6,7 @@
 
 pub mod datetime;
 pub mod error;
+pub mod exec;
 pub mod fold;
 pub mod plan;
 pub mod schema;

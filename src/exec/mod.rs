@@ -1,0 +1,3 @@
+//! Query execution over task data.
+
+pub mod reference;
