@@ -254,6 +254,11 @@ pub enum ErrorKind {
         /// The error the reader returned.
         reason: String,
     },
+    /// The store has a task in every row number it can give out.
+    StoreFull {
+        /// The maximum number of tasks.
+        max: u64,
+    },
     /// A task id that names no task.
     TaskNotFound {
         /// The id.
@@ -313,6 +318,7 @@ impl Error {
             ErrorKind::ValueOutOfRange { .. } => "OutOfRangeQueryParameterValue",
             ErrorKind::OperationUnsupported { .. } => "UnsupportedRequestVersion",
             ErrorKind::TaskNotFound { .. } => "TaskNotFound",
+            ErrorKind::StoreFull { .. } => "InternalError",
             ErrorKind::TaskInvalid { .. }
             | ErrorKind::TaskIdDuplicate { .. }
             | ErrorKind::TaskReadFailed { .. } => "InvalidRequestBody",
@@ -332,6 +338,9 @@ impl Error {
             }
             "UnsupportedRequestVersion" => "The specified request version is not supported.",
             "TaskNotFound" => "The specified task does not exist.",
+            "InternalError" => {
+                "The server encountered an internal error. Please retry the request."
+            }
             "InvalidRequestBody" => "The specified request body is not valid.",
             _ => "Value for one of the query parameters specified in the request URI is invalid.",
         }
@@ -545,6 +554,9 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::TaskReadFailed { line, reason } => {
                 write!(f, "failed to read tasks at line {line}: {reason}")
+            }
+            ErrorKind::StoreFull { max } => {
+                write!(f, "the store is full; it holds at most {max} tasks")
             }
             ErrorKind::TaskNotFound { id } => write!(f, "task '{id}' not found"),
         }

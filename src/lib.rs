@@ -11,6 +11,7 @@ pub mod fold;
 pub mod plan;
 pub mod schema;
 pub mod span;
+pub mod store;
 pub mod syntax;
 pub mod task;
 pub mod version;

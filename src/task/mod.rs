@@ -155,6 +155,11 @@ impl TaskRecord {
             .iter()
             .map(|(property, value)| (*property, value))
     }
+
+    /// Splits the record into its folded id, its JSON and its values.
+    pub(crate) fn into_parts(self) -> (String, String, Vec<(&'static PropertyDef, Value)>) {
+        (self.folded_id, self.json, self.values)
+    }
 }
 
 /// A member name of an object in the schema, with the members of its value when that is an
