@@ -66,7 +66,7 @@ fn access(leaf: &Leaf) -> String {
         Access::Unheld => "not held: no task".to_owned(),
         Access::IdLookup { .. } => "id lookup".to_owned(),
         Access::IdRange { .. } => "id range".to_owned(),
-        Access::IdPrefix(_) => "id prefix".to_owned(),
+        Access::IdPrefix { .. } => "id prefix".to_owned(),
         Access::IdScan | Access::Scan => format!("scan: {path}"),
         Access::Bitmap { .. } => format!("bitmap: {path}"),
         Access::Presence => format!("presence: {path}"),

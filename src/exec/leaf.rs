@@ -7,7 +7,7 @@ use roaring::RoaringBitmap;
 use super::compare::{self, Scalar};
 use crate::plan::{Predicate, Test, Value};
 use crate::schema::{PropertyDef, PropertyType};
-use crate::store::{Labels, Slot, Store};
+use crate::store::{Labels, Slot, Store, prefix_end};
 use crate::syntax::CompareOp;
 
 /// A predicate with its strings folded and the way the store serves it.
@@ -33,8 +33,9 @@ pub(crate) enum Access {
         start: Bound<String>,
         end: Bound<String>,
     },
-    /// `startswith(id, ...)`: the ids from the prefix to the last one that starts with it.
-    IdPrefix(String),
+    /// `startswith(id, ...)`: the ids from the prefix up to `end`, the first string past
+    /// every id with the prefix (`None` when there is no such string).
+    IdPrefix { prefix: String, end: Option<String> },
     /// `endswith` or `contains` on the id: test each candidate's id.
     IdScan,
     /// An enum or Boolean property: the union of the bitmaps of the matching values, and of
@@ -80,16 +81,26 @@ impl Leaf {
         match self.access {
             Access::Constant(_) | Access::Unheld => 0,
             Access::IdLookup { .. } | Access::Bitmap { .. } | Access::Presence => 1,
-            Access::IdRange { .. } | Access::IdPrefix(_) | Access::Ordered { .. } => 2,
+            Access::IdRange { .. } | Access::IdPrefix { .. } | Access::Ordered { .. } => 2,
             Access::IdScan | Access::Scan => 4,
         }
     }
 
     /// Returns true when the task in `row` passes the leaf.
     pub(crate) fn matches_row(&self, store: &Store, row: u32) -> bool {
-        match self.access {
-            Access::Constant(result) => result,
-            Access::Unheld => false,
+        match (&self.access, store.slot(self.property)) {
+            (Access::Constant(result), _) => *result,
+            (Access::Unheld, _) => false,
+            // One bitmap lookup per code, where reading the row's value could take one per
+            // value of the enum.
+            (Access::Bitmap { codes, null }, Slot::Bitmap(index)) => {
+                if *null {
+                    let other = (0..index.len()).filter(|code| !codes.contains(code));
+                    !other.into_iter().any(|code| index.rows(code).contains(row))
+                } else {
+                    codes.iter().any(|&code| index.rows(code).contains(row))
+                }
+            }
             _ => compare::test_matches(&self.test, row_value(store, self.property, row)),
         }
     }
@@ -109,7 +120,7 @@ impl Leaf {
                     found & candidates
                 }
             }
-            (Access::IdRange { .. } | Access::IdPrefix(_), _) => {
+            (Access::IdRange { .. } | Access::IdPrefix { .. }, _) => {
                 // Few candidates are cheaper to test one by one than a long range to walk.
                 if candidates.len().saturating_mul(8) < store.len() as u64 {
                     return self.scan(store, candidates);
@@ -207,25 +218,38 @@ impl Leaf {
                     matched
                 }
             }
+            (Access::IdRange { .. } | Access::IdPrefix { .. }, _) => {
+                let (start, end) = self.id_bounds()?;
+                store.ids().count(start, end)
+            }
             _ => return None,
         };
         Some(count)
     }
 
-    /// Returns the rows of an id range or prefix leaf.
+    /// Returns the id bounds of an id range or prefix leaf.
+    pub(crate) fn id_bounds(&self) -> Option<(Bound<&str>, Bound<&str>)> {
+        match &self.access {
+            Access::IdRange { start, end } => Some((as_str(start), as_str(end))),
+            Access::IdPrefix { prefix, end } => {
+                let end = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+                Some((Bound::Included(prefix), end))
+            }
+            _ => None,
+        }
+    }
+
+    /// Returns the rows of an id range or prefix leaf, listing the ids inside the bounds or
+    /// outside them, whichever are fewer.
     fn id_rows(&self, store: &Store) -> RoaringBitmap {
-        let mut rows: Vec<u32> = match &self.access {
-            Access::IdRange { start, end } => store
-                .ids()
-                .range(as_str(start), as_str(end))
-                .map(|(_, row)| row)
-                .collect(),
-            Access::IdPrefix(prefix) => store.ids().prefixed(prefix).map(|(_, row)| row).collect(),
-            _ => Vec::new(),
+        let Some((start, end)) = self.id_bounds() else {
+            return RoaringBitmap::new();
         };
+        let (inside, mut rows) = store.ids().smaller_side(start, end);
         rows.sort_unstable();
         // Each id has its own row, so the sorted rows are strictly increasing.
-        RoaringBitmap::from_sorted_iter(rows).unwrap_or_default()
+        let rows = RoaringBitmap::from_sorted_iter(rows).unwrap_or_default();
+        if inside { rows } else { store.live() - rows }
     }
 
     /// Tests each candidate row.
@@ -336,7 +360,10 @@ fn id_access(test: &Test) -> Access {
             ids.dedup();
             Access::IdLookup { ids, negate: false }
         }
-        Test::StartsWith(prefix) => Access::IdPrefix(prefix.clone()),
+        Test::StartsWith(prefix) => Access::IdPrefix {
+            prefix: prefix.clone(),
+            end: prefix_end(prefix),
+        },
         Test::EndsWith(_) | Test::Contains(_) => Access::IdScan,
     }
 }

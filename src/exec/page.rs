@@ -3,13 +3,24 @@
 //! A page comes either from walking the id index from the cursor and keeping the matching
 //! rows, or from evaluating the plan and sorting the matches by id. Walking stops after
 //! `limit + 1` matches, so with `m` matches among `n` tasks spread evenly it visits about
-//! `(limit + 1) * n / m` ids. Sorting costs about two steps per match. The cheaper one runs.
-//! Matches are often not spread evenly, such as `creationTime gt ...` when ids grow with
-//! creation time. So a walk that has visited as many ids as sorting would cost gives up,
-//! and the matches are sorted instead, which at most doubles the cost of the better choice.
+//! `(limit + 1) * n / m` ids. Sorting costs about two steps per match. The cheaper one runs:
+//!
+//! 1. A sample of 256 rows estimates `m`, and the number of tasks in the id window below.
+//!    When that makes a walk cheaper, the walk tests each row against the plan without
+//!    evaluating it, which saves listing every match of a plan like `state ne 'completed'`.
+//!    It gives up after four times its expected length.
+//! 2. Otherwise the plan is evaluated, which gives `m` exactly. A walk that tests the
+//!    evaluated rows gives up after as many steps as sorting would cost, and the matches are
+//!    sorted instead.
+//!
+//! Giving up matters because matches are often not spread evenly, such as
+//! `creationTime gt ...` when ids grow with creation time. It at most doubles the cost of
+//! the better choice. A plan that no index serves keeps walking in step 1, because
+//! evaluating it would scan every task.
 //!
 //! A walk starts no earlier and stops no later than the `id` predicates at the top of the
-//! plan allow, so `id gt 'x'` or `startswith(id, 'x')` never walks the ids before `x`.
+//! plan allow, so `id gt 'x'` or `startswith(id, 'x')` never walks the ids before `x`. All
+//! matches are in this id window, so `n` above is the number of tasks in the window.
 
 use std::ops::Bound;
 
@@ -21,8 +32,12 @@ use crate::fold::fold_case;
 use crate::plan::Plan;
 use crate::store::Store;
 
-/// Live rows tested to estimate how many tasks a plan with no index matches.
+/// Rows tested to estimate how many tasks a plan matches.
 const SAMPLE_SIZE: u64 = 256;
+
+/// Steps a walk that tests rows against the plan may take beyond four times its expected
+/// length, so that a short expected walk is not given up on a small unevenness.
+const MIN_WALK_BUDGET: u64 = 1024;
 
 /// The estimated cost of sorting one match, in steps of a walk: reading the row's id and
 /// about two comparisons, against one id and one bitmap lookup per step.
@@ -74,11 +89,14 @@ impl Store {
         let after = after_folded_id.map(fold_case);
         let after = after.as_deref();
 
-        // Evaluating a plan that no index serves scans every task, while a walk may stop
-        // early, so a sample decides whether to skip the evaluation.
-        // That walk has no budget, because giving up would lead to the full scan.
-        if node.scans_all() && self.walk_is_cheaper(limit, self.estimate_matches(&node)) {
-            let walked = self.walk(&window, after, limit, u64::MAX, |row| {
+        let sample = self.sample(&node, &window);
+        if let Some(expected) = self.expected_walk(limit, sample.matches, sample.window) {
+            let budget = if node.scans_all() {
+                u64::MAX
+            } else {
+                expected.saturating_mul(4).saturating_add(MIN_WALK_BUDGET)
+            };
+            let walked = self.walk(&window, after, limit, budget, |row| {
                 node.matches_row(self, row)
             });
             if let Some(page) = walked {
@@ -87,7 +105,10 @@ impl Store {
         }
 
         let matches = node.within(self, self.live());
-        if self.walk_is_cheaper(limit, matches.len()) {
+        if self
+            .expected_walk(limit, matches.len(), sample.window)
+            .is_some()
+        {
             let budget = SORT_STEPS_PER_MATCH * matches.len();
             let walked = self.walk(&window, after, limit, budget, |row| matches.contains(row));
             if let Some(page) = walked {
@@ -97,32 +118,46 @@ impl Store {
         self.sort(&matches, after, limit)
     }
 
-    /// Returns true when walking the id index for a page is expected to cost less than
-    /// sorting `matched` matches.
-    fn walk_is_cheaper(&self, limit: usize, matched: u64) -> bool {
+    /// Returns the number of ids a walk for a page is expected to visit when `matched`
+    /// tasks match among `window` tasks in the id window, or `None` when sorting the
+    /// matches is expected to cost less.
+    fn expected_walk(&self, limit: usize, matched: u64, window: u64) -> Option<u64> {
         if matched == 0 {
-            return false;
+            return None;
         }
-        let tasks = u128::from(self.live().len());
-        let walk_length = ((limit as u128 + 1) * tasks / u128::from(matched)).min(tasks);
-        walk_length <= u128::from(SORT_STEPS_PER_MATCH * matched)
+        // Every match is in the window, so the window has at least as many tasks.
+        let window = u128::from(window.max(matched).min(self.live().len()));
+        let walk_length = ((limit as u128 + 1) * window / u128::from(matched)).min(window);
+        let cheaper = walk_length <= u128::from(SORT_STEPS_PER_MATCH * matched);
+        // The walk length is at most the number of tasks, so it fits in u64.
+        cheaper.then_some(walk_length as u64)
     }
 
-    /// Returns an estimate of the number of tasks the node matches, from a sample of rows
-    /// spread evenly over the live ones.
-    fn estimate_matches(&self, node: &Node) -> u64 {
-        let live = self.live();
-        let tasks = live.len();
-        let sample = SAMPLE_SIZE.min(tasks);
-        if sample == 0 {
-            return 0;
+    /// Estimates the number of tasks the node matches, and the number in the id window,
+    /// from a sample of row numbers spread evenly over those given out.
+    fn sample(&self, node: &Node, window: &IdWindow) -> Sample {
+        let rows = self.row_limit() as u64;
+        let size = SAMPLE_SIZE.min(rows);
+        let mut tested = 0;
+        let mut matches = 0;
+        let mut in_window = 0;
+        for i in 0..size {
+            let Ok(row) = u32::try_from(i * rows / size) else {
+                continue;
+            };
+            let Some(id) = self.folded_id_at(row) else {
+                continue;
+            };
+            tested += 1;
+            matches += u64::from(node.matches_row(self, row));
+            in_window += u64::from(window.contains(id));
         }
-        let hits = (0..sample)
-            .filter_map(|i| u32::try_from(i * tasks / sample).ok())
-            .filter_map(|rank| live.select(rank))
-            .filter(|&row| node.matches_row(self, row))
-            .count() as u64;
-        hits * tasks / sample
+        let live = self.live().len();
+        let scale = |hits: u64| (hits * live).checked_div(tested).unwrap_or(0);
+        Sample {
+            matches: scale(matches),
+            window: scale(in_window),
+        }
     }
 
     /// Walks the id index after the cursor, within the window, and keeps the rows that
@@ -185,14 +220,21 @@ impl Store {
     }
 }
 
+/// Estimates from a sample of tasks.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    /// The number of tasks that match the plan.
+    matches: u64,
+    /// The number of tasks whose ids are in the id window.
+    window: u64,
+}
+
 /// The folded ids that can match a plan, from the `id` predicates at its top: the plan's
 /// leaf, or the leaves directly under a top-level `and`.
 #[derive(Clone, Debug)]
 struct IdWindow<'a> {
     start: Bound<&'a str>,
     end: Bound<&'a str>,
-    /// Prefixes that every matching id starts with.
-    prefixes: Vec<&'a str>,
 }
 
 impl<'a> IdWindow<'a> {
@@ -200,7 +242,6 @@ impl<'a> IdWindow<'a> {
         IdWindow {
             start: Bound::Unbounded,
             end: Bound::Unbounded,
-            prefixes: Vec::new(),
         }
     }
 
@@ -221,38 +262,39 @@ impl<'a> IdWindow<'a> {
     }
 
     fn narrow(&mut self, leaf: &'a Leaf) {
-        match &leaf.access {
-            Access::IdRange { start, end } => {
-                self.start = later_start(self.start, start.as_ref().map(String::as_str));
-                self.end = earlier_end(self.end, end.as_ref().map(String::as_str));
-            }
-            Access::IdPrefix(prefix) => {
-                self.start = later_start(self.start, Bound::Included(prefix));
-                self.prefixes.push(prefix);
-            }
+        let bounds = match &leaf.access {
             // The ids of a lookup are sorted.
-            Access::IdLookup { ids, negate: false } => {
-                if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
-                    self.start = later_start(self.start, Bound::Included(first));
-                    self.end = earlier_end(self.end, Bound::Included(last));
+            Access::IdLookup { ids, negate: false } => match (ids.first(), ids.last()) {
+                (Some(first), Some(last)) => {
+                    Some((Bound::Included(&**first), Bound::Included(&**last)))
                 }
-            }
-            _ => {}
+                _ => None,
+            },
+            _ => leaf.id_bounds(),
+        };
+        if let Some((start, end)) = bounds {
+            self.start = later_start(self.start, start);
+            self.end = earlier_end(self.end, end);
         }
+    }
+
+    /// Returns true when `id` is in the window.
+    fn contains(&self, id: &str) -> bool {
+        let after_start = match self.start {
+            Bound::Included(start) => id >= start,
+            Bound::Excluded(start) => id > start,
+            Bound::Unbounded => true,
+        };
+        after_start && !self.is_past(id)
     }
 
     /// Returns true when `id`, and so every id after it, is past the window.
     fn is_past(&self, id: &str) -> bool {
-        let past_end = match self.end {
+        match self.end {
             Bound::Included(end) => id > end,
             Bound::Excluded(end) => id >= end,
             Bound::Unbounded => false,
-        };
-        past_end
-            || self
-                .prefixes
-                .iter()
-                .any(|prefix| id > *prefix && !id.starts_with(prefix))
+        }
     }
 }
 
@@ -341,6 +383,19 @@ mod tests {
     }
 
     #[test]
+    fn narrow_window_makes_walk_cheaper() {
+        let store = store(3000);
+        assert_eq!(store.expected_walk(10, 30, 3000), None);
+        assert_eq!(store.expected_walk(10, 30, 30), Some(11));
+        assert_eq!(store.expected_walk(10, 30, 0), Some(11));
+        assert_eq!(store.expected_walk(10, 0, 30), None);
+        let prefix = leaf("id", Test::StartsWith("task-01".into()));
+        let node = Node::bind(&prefix, &store);
+        let sample = store.sample(&node, &IdWindow::of(&node));
+        assert_eq!(sample.matches, sample.window);
+    }
+
+    #[test]
     fn window_follows_top_level_id_predicates() {
         let store = store(3);
         let plan = Plan::And(vec![
@@ -353,11 +408,10 @@ mod tests {
         let node = Node::bind(&plan, &store);
         let window = IdWindow::of(&node);
         assert_eq!(window.start, Bound::Included("c"));
-        assert_eq!(window.end, Bound::Excluded("y"));
+        assert_eq!(window.end, Bound::Excluded("d"));
         assert!(!window.is_past("c"));
         assert!(!window.is_past("cz"));
         assert!(window.is_past("d"));
-        assert!(window.is_past("y"));
     }
 
     #[test]
@@ -409,8 +463,16 @@ mod tests {
         let sparse = leaf("commandLine", Test::EndsWith("run 10".into()));
         let dense_node = Node::bind(&dense, &store);
         let sparse_node = Node::bind(&sparse, &store);
-        assert!(store.walk_is_cheaper(100, store.estimate_matches(&dense_node)));
-        assert!(!store.walk_is_cheaper(100, store.estimate_matches(&sparse_node)));
+        let all = IdWindow::unbounded();
+        let dense_sample = store.sample(&dense_node, &all);
+        assert_eq!(dense_sample.matches, 3000);
+        assert_eq!(dense_sample.window, 3000);
+        assert_eq!(
+            store.expected_walk(100, dense_sample.matches, 3000),
+            Some(101)
+        );
+        let sparse_sample = store.sample(&sparse_node, &all);
+        assert_eq!(store.expected_walk(100, sparse_sample.matches, 3000), None);
         assert_eq!(store.page(&dense, None, 100).tasks.len(), 100);
         assert_eq!(store.page(&sparse, None, 1000).tasks.len(), 272);
     }

@@ -30,7 +30,7 @@ pub use counts::TaskCounts;
 
 pub(crate) use bitmap::{BitmapIndex, Labels};
 pub(crate) use columns::{NumberColumn, StringColumn};
-pub(crate) use ids::IdIndex;
+pub(crate) use ids::{IdIndex, prefix_end};
 pub(crate) use ordered::OrderedIndex;
 
 use std::io::BufRead;
@@ -317,6 +317,11 @@ impl Store {
     /// Returns the folded id of the task in a row.
     pub fn folded_id_at(&self, row: u32) -> Option<&str> {
         self.row(row).map(|row| &*row.folded_id)
+    }
+
+    /// Returns one past the highest row number given out, live or free.
+    pub(crate) fn row_limit(&self) -> usize {
+        self.rows.len()
     }
 
     pub(crate) fn live(&self) -> &RoaringBitmap {
