@@ -242,7 +242,9 @@ pub enum ErrorKind {
     // Task data
     /// Task data that is not valid JSON or not a task.
     TaskInvalid {
-        /// The 1-based line of the input, for NDJSON.
+        /// The 1-based line of the input for NDJSON, or the 1-based position of the task in a
+        /// JSON array or in the `value` array of a List Tasks body. It is 0 for a problem in
+        /// a body outside its tasks, such as a missing `value` array.
         line: usize,
         /// The field at fault, if one is.
         field: Option<String>,
@@ -251,10 +253,23 @@ pub enum ErrorKind {
     },
     /// Two tasks whose ids are equal when case is ignored.
     TaskIdDuplicate {
-        /// The 1-based line of the second one, for NDJSON.
+        /// The line or position of the second one, counted as for [`ErrorKind::TaskInvalid`],
+        /// or 0 when the task was not read from text.
         line: usize,
         /// The id.
         id: String,
+    },
+    /// Task data that could not be read, such as a file whose read failed part way.
+    TaskReadFailed {
+        /// The 1-based line being read, for NDJSON, or the position of the task being read.
+        line: usize,
+        /// The error the reader returned.
+        reason: String,
+    },
+    /// The store has a task in every row number it can give out.
+    StoreFull {
+        /// The maximum number of tasks.
+        max: u64,
     },
     /// A task id that names no task.
     TaskNotFound {
@@ -315,9 +330,10 @@ impl Error {
             ErrorKind::ValueOutOfRange { .. } => "OutOfRangeQueryParameterValue",
             ErrorKind::OperationUnsupported { .. } => "UnsupportedRequestVersion",
             ErrorKind::TaskNotFound { .. } => "TaskNotFound",
-            ErrorKind::TaskInvalid { .. } | ErrorKind::TaskIdDuplicate { .. } => {
-                "InvalidRequestBody"
-            }
+            ErrorKind::StoreFull { .. } => "InternalError",
+            ErrorKind::TaskInvalid { .. }
+            | ErrorKind::TaskIdDuplicate { .. }
+            | ErrorKind::TaskReadFailed { .. } => "InvalidRequestBody",
             _ => "InvalidQueryParameterValue",
         }
     }
@@ -334,6 +350,9 @@ impl Error {
             }
             "UnsupportedRequestVersion" => "The specified request version is not supported.",
             "TaskNotFound" => "The specified task does not exist.",
+            "InternalError" => {
+                "The server encountered an internal error. Please retry the request."
+            }
             "InvalidRequestBody" => "The specified request body is not valid.",
             _ => "Value for one of the query parameters specified in the request URI is invalid.",
         }
@@ -561,6 +580,12 @@ impl fmt::Display for ErrorKind {
                     f,
                     "duplicate task id '{id}' on line {line}; ids are unique ignoring case"
                 )
+            }
+            ErrorKind::TaskReadFailed { line, reason } => {
+                write!(f, "failed to read tasks at line {line}: {reason}")
+            }
+            ErrorKind::StoreFull { max } => {
+                write!(f, "the store is full; it holds at most {max} tasks")
             }
             ErrorKind::TaskNotFound { id } => write!(f, "task '{id}' not found"),
         }

@@ -7,6 +7,7 @@
 pub mod bind;
 pub mod datetime;
 pub mod error;
+pub mod exec;
 pub mod filter;
 pub mod fold;
 pub mod generate;
@@ -15,5 +16,7 @@ pub mod plan;
 pub mod query;
 pub mod schema;
 pub mod span;
+pub mod store;
 pub mod syntax;
+pub mod task;
 pub mod version;

@@ -1,0 +1,75 @@
+//! The text of [`crate::store::Store::explain`].
+
+use std::fmt::Write;
+
+use super::Node;
+use super::leaf::{Access, Leaf};
+use crate::plan::{Test, Value};
+
+/// Returns the bound plan, one node per line, indented two spaces per level.
+pub(crate) fn explain(node: &Node) -> String {
+    let mut out = String::new();
+    write_node(&mut out, node, 0);
+    out
+}
+
+fn write_node(out: &mut String, node: &Node, depth: usize) {
+    let indent = "  ".repeat(depth);
+    match node {
+        Node::Const(value) => {
+            let _ = writeln!(out, "{indent}{value}");
+        }
+        Node::And(children) | Node::Or(children) => {
+            let keyword = if matches!(node, Node::And(_)) {
+                "and"
+            } else {
+                "or"
+            };
+            let _ = writeln!(out, "{indent}{keyword}");
+            for child in children {
+                write_node(out, child, depth + 1);
+            }
+        }
+        Node::Not(child) => {
+            let _ = writeln!(out, "{indent}not");
+            write_node(out, child, depth + 1);
+        }
+        Node::Leaf(leaf) => {
+            let _ = writeln!(out, "{indent}{}  [{}]", predicate(leaf), access(leaf));
+        }
+    }
+}
+
+/// Returns the predicate in filter syntax, with its strings folded.
+fn predicate(leaf: &Leaf) -> String {
+    let path = leaf.property.path;
+    match &leaf.test {
+        Test::Compare(op, value) => format!("{path} {} {value}", op.keyword()),
+        Test::IsNull => format!("{path} eq null"),
+        Test::IsNotNull => format!("{path} ne null"),
+        Test::StartsWith(text) => format!("startswith({path}, {})", Value::Str(text.clone())),
+        Test::EndsWith(text) => format!("endswith({path}, {})", Value::Str(text.clone())),
+        Test::Contains(text) => format!("contains({path}, {})", Value::Str(text.clone())),
+        Test::In(values) => {
+            let values: Vec<String> = values.iter().map(Value::to_string).collect();
+            format!("{path} in ({})", values.join(", "))
+        }
+    }
+}
+
+/// Returns the name of the structure that serves the leaf.
+fn access(leaf: &Leaf) -> String {
+    let path = leaf.property.path;
+    match &leaf.access {
+        Access::Constant(true) => "constant: every task".to_owned(),
+        Access::Constant(false) => "constant: no task".to_owned(),
+        Access::Unheld => "not held: no task".to_owned(),
+        Access::IdLookup { .. } => "id lookup".to_owned(),
+        Access::IdRange { .. } => "id range".to_owned(),
+        Access::IdPrefix { .. } => "id prefix".to_owned(),
+        Access::IdScan | Access::Scan => format!("scan: {path}"),
+        Access::Bitmap { .. } => format!("bitmap: {path}"),
+        Access::Presence => format!("presence: {path}"),
+        Access::Ordered { .. } => format!("range: {path}"),
+    }
+}

@@ -1,0 +1,217 @@
+//! Columns: the value of one scalar property for every row, for properties that have no
+//! index of their own and are evaluated by scanning candidate rows.
+//!
+//! Each column has a `present` bitmap of the rows that have a value, which also serves
+//! `eq null` and `ne null` without a scan. A column allocates nothing until the first value
+//! arrives, so a property that no task has costs nothing per task.
+
+use std::collections::HashMap;
+
+use roaring::RoaringBitmap;
+
+/// A column of fixed-size numbers, indexed by row.
+///
+/// Costs `size_of::<T>()` bytes per row up to the highest row that has a value, plus the
+/// `present` bitmap (at most about 2 bytes per present row, about 1 bit when dense).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NumberColumn<T> {
+    values: Vec<T>,
+    present: RoaringBitmap,
+}
+
+impl<T: Copy + Default> NumberColumn<T> {
+    pub(crate) fn get(&self, row: u32) -> Option<T> {
+        if self.present.contains(row) {
+            self.values.get(row as usize).copied()
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn set(&mut self, row: u32, value: T) {
+        let index = row as usize;
+        if index >= self.values.len() {
+            self.values.resize(index + 1, T::default());
+        }
+        self.values[index] = value;
+        self.present.insert(row);
+    }
+
+    /// Removes the row's value and returns it.
+    pub(crate) fn clear(&mut self, row: u32) -> Option<T> {
+        let old = self.get(row);
+        self.present.remove(row);
+        old
+    }
+
+    /// Returns the rows that have a value.
+    pub(crate) fn present(&self) -> &RoaringBitmap {
+        &self.present
+    }
+
+    /// Returns the heap bytes the column uses, an estimate for the bitmap.
+    pub(crate) fn heap_size(&self) -> usize {
+        self.values.capacity() * size_of::<T>() + self.present.serialized_size()
+    }
+}
+
+/// Bits of a packed span that hold the length; the rest hold the offset.
+const LENGTH_BITS: u32 = 24;
+
+/// The length field of a span whose value is in `StringColumn::long` instead of the arena.
+const LONG: u64 = (1 << LENGTH_BITS) - 1;
+
+/// The first arena offset that no longer fits in a packed span.
+const MAX_OFFSET: usize = 1 << (64 - LENGTH_BITS);
+
+/// Arena bytes held by replaced values before [`StringColumn`] considers compacting.
+const MIN_GARBAGE: usize = 1 << 20;
+
+/// A column of strings, stored back to back in one arena, indexed by row.
+///
+/// Each row costs an 8-byte span that packs a 40-bit arena offset and a 24-bit length,
+/// plus the string's bytes. That avoids one heap allocation per value. Values of 16 MiB
+/// or more, and values past a 1 TiB arena, go to a side table instead. Replacing or
+/// removing a value leaves its bytes in the arena as garbage until garbage outweighs live
+/// bytes, when the arena is rebuilt.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StringColumn {
+    arena: String,
+    spans: Vec<u64>,
+    long: HashMap<u32, Box<str>>,
+    present: RoaringBitmap,
+    garbage: usize,
+}
+
+impl StringColumn {
+    pub(crate) fn get(&self, row: u32) -> Option<&str> {
+        if !self.present.contains(row) {
+            return None;
+        }
+        let span = *self.spans.get(row as usize)?;
+        let length = span & LONG;
+        if length == LONG {
+            return self.long.get(&row).map(|value| &**value);
+        }
+        let start = (span >> LENGTH_BITS) as usize;
+        self.arena.get(start..start + length as usize)
+    }
+
+    pub(crate) fn set(&mut self, row: u32, value: &str) {
+        self.clear(row);
+        let index = row as usize;
+        if index >= self.spans.len() {
+            self.spans.resize(index + 1, 0);
+        }
+        let start = self.arena.len();
+        self.spans[index] = if (value.len() as u64) < LONG && start < MAX_OFFSET {
+            self.arena.push_str(value);
+            (start as u64) << LENGTH_BITS | value.len() as u64
+        } else {
+            self.long.insert(row, value.into());
+            LONG
+        };
+        self.present.insert(row);
+    }
+
+    pub(crate) fn clear(&mut self, row: u32) {
+        if !self.present.remove(row) {
+            return;
+        }
+        let length = self.spans.get(row as usize).map_or(0, |span| span & LONG);
+        if length == LONG {
+            self.long.remove(&row);
+        } else {
+            self.garbage += length as usize;
+        }
+        if self.garbage > MIN_GARBAGE && self.garbage > self.arena.len() / 2 {
+            self.compact();
+        }
+    }
+
+    /// Returns the rows that have a value.
+    pub(crate) fn present(&self) -> &RoaringBitmap {
+        &self.present
+    }
+
+    /// Returns the heap bytes the column uses, an estimate for the bitmap and side table.
+    pub(crate) fn heap_size(&self) -> usize {
+        let long: usize = self.long.values().map(|value| value.len() + 32).sum();
+        self.arena.capacity() + self.spans.capacity() * 8 + long + self.present.serialized_size()
+    }
+
+    /// Copies the live values into a new arena, dropping the garbage.
+    fn compact(&mut self) {
+        let mut arena = String::with_capacity(self.arena.len() - self.garbage);
+        for row in &self.present {
+            let span = &mut self.spans[row as usize];
+            let length = *span & LONG;
+            if length == LONG {
+                continue;
+            }
+            let start = (*span >> LENGTH_BITS) as usize;
+            let value = &self.arena[start..start + length as usize];
+            *span = (arena.len() as u64) << LENGTH_BITS | length;
+            arena.push_str(value);
+        }
+        self.arena = arena;
+        self.garbage = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_column_tracks_presence() {
+        let mut column = NumberColumn::<i32>::default();
+        assert_eq!(column.get(5), None);
+        column.set(5, -7);
+        assert_eq!(column.get(5), Some(-7));
+        assert_eq!(column.get(4), None);
+        assert_eq!(column.clear(5), Some(-7));
+        assert_eq!(column.get(5), None);
+        assert!(column.present().is_empty());
+    }
+
+    #[test]
+    fn string_column_replaces_values() {
+        let mut column = StringColumn::default();
+        column.set(2, "abc");
+        column.set(0, "");
+        column.set(2, "xyz!");
+        assert_eq!(column.get(2), Some("xyz!"));
+        assert_eq!(column.get(0), Some(""));
+        assert_eq!(column.get(1), None);
+        column.clear(2);
+        assert_eq!(column.get(2), None);
+        assert_eq!(column.present().len(), 1);
+    }
+
+    #[test]
+    fn string_column_compacts_garbage() {
+        let mut column = StringColumn::default();
+        let big = "x".repeat(MIN_GARBAGE);
+        column.set(0, "keep");
+        column.set(1, &big);
+        column.set(1, "small");
+        column.set(2, &big);
+        column.clear(2);
+        assert_eq!(column.garbage, 0);
+        assert_eq!(column.arena.len(), "keep".len() + "small".len());
+        assert_eq!(column.get(0), Some("keep"));
+        assert_eq!(column.get(1), Some("small"));
+    }
+
+    #[test]
+    fn string_column_keeps_long_values_aside() {
+        let mut column = StringColumn::default();
+        let long = "ü".repeat(LONG as usize / 2 + 1);
+        column.set(3, &long);
+        assert_eq!(column.get(3), Some(long.as_str()));
+        assert!(column.arena.is_empty());
+        column.clear(3);
+        assert!(column.long.is_empty());
+    }
+}

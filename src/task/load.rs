@@ -1,0 +1,551 @@
+//! Loading tasks from NDJSON, from a List Tasks response body, or from a JSON array.
+//!
+//! The format is chosen from the first non-blank line:
+//!
+//! - A line that starts with `[` opens a JSON array of tasks.
+//! - A line that is a whole JSON object with a `value` member and no `id` is a List Tasks
+//!   body written on one line.
+//! - Any other whole JSON object is a task, and the lines after it are NDJSON.
+//! - A line that starts with `{` but does not close it opens a multi-line List Tasks body.
+//!
+//! NDJSON and multi-line documents are read one task at a time. A body written on one line
+//! is parsed as a whole first, so it takes memory for the parsed JSON of all its tasks.
+
+use std::io::{self, BufRead, Cursor, Read};
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value as Json};
+
+use super::{FieldError, TaskRecord, duplicate_id};
+use crate::error::{Error, ErrorKind, Parameter};
+
+/// A callback that receives each task with its line, as [`read_tasks`] passes them.
+type Visit<'a> = dyn FnMut(usize, TaskRecord) -> Result<(), Error> + 'a;
+
+/// Loads every task from text in any of the accepted formats.
+///
+/// Errors name a line: the 1-based line of the text for NDJSON, or the 1-based position of
+/// the task in the array for a JSON array or a List Tasks body. On any error no task is
+/// returned. Ids must be unique when case is ignored, otherwise the error is
+/// [`ErrorKind::TaskIdDuplicate`] at the second one.
+///
+/// ```
+/// use batch_odata::task::load_tasks;
+///
+/// let ndjson = "{\"id\": \"b\"}\n\n{\"id\": \"a\", \"state\": \"active\"}\n";
+/// assert_eq!(load_tasks(ndjson)?.len(), 2);
+///
+/// let body = r#"{"odata.metadata": "https://x/$metadata#tasks", "value": [{"id": "a"}]}"#;
+/// assert_eq!(load_tasks(body)?[0].id(), "a");
+/// assert!(load_tasks("{\"id\": \"a\"}\n{\"id\": \"A\"}").is_err());
+/// # Ok::<(), batch_odata::error::Error>(())
+/// ```
+pub fn load_tasks(text: &str) -> Result<Vec<TaskRecord>, Error> {
+    load_tasks_from_reader(text.as_bytes())
+}
+
+/// Loads every task from a reader, as [`load_tasks`] does from text.
+///
+/// The text is never held as a whole, except for a List Tasks body written on one line, but
+/// all the records are. To build a store from a large file without holding its records,
+/// use [`crate::store::Store::load_from_reader`].
+pub fn load_tasks_from_reader(reader: impl BufRead) -> Result<Vec<TaskRecord>, Error> {
+    let mut records = Vec::new();
+    let mut lines = Vec::new();
+    read_tasks(reader, |line, record| {
+        lines.push(line);
+        records.push(record);
+        Ok(())
+    })?;
+
+    // Sorting positions by folded id puts duplicates next to each other. The earliest
+    // position that repeats an id is where a reader going line by line would stop.
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        records[a]
+            .folded_id()
+            .cmp(records[b].folded_id())
+            .then(a.cmp(&b))
+    });
+    let second = order
+        .windows(2)
+        .filter(|pair| records[pair[0]].folded_id() == records[pair[1]].folded_id())
+        .map(|pair| pair[1])
+        .min();
+    match second {
+        Some(index) => Err(duplicate_id(lines[index], records[index].id())),
+        None => Ok(records),
+    }
+}
+
+/// Reads tasks one at a time and passes each, with its line, to `visit`.
+///
+/// Lines are counted as in [`load_tasks`]. Reading stops at the first error, including one
+/// that `visit` returns. Ids are not checked for duplicates. Returns the number of tasks read.
+pub fn read_tasks<R: BufRead>(
+    mut reader: R,
+    mut visit: impl FnMut(usize, TaskRecord) -> Result<(), Error>,
+) -> Result<usize, Error> {
+    let mut buffer = String::new();
+    let mut line = 0;
+    loop {
+        line += 1;
+        buffer.clear();
+        if read_line(&mut reader, &mut buffer, line)? == 0 {
+            return Ok(0);
+        }
+        // A byte order mark can only start the first line.
+        let text = if line == 1 {
+            buffer.trim_start_matches('\u{feff}')
+        } else {
+            &buffer
+        };
+        if !text.trim().is_empty() {
+            break;
+        }
+    }
+
+    let first = buffer.trim_start_matches('\u{feff}').trim();
+    if first.starts_with('[') {
+        let head = Cursor::new(first.to_owned().into_bytes());
+        return read_document(head.chain(reader), &mut visit);
+    }
+    match serde_json::from_str::<Json>(first) {
+        Ok(Json::Object(object)) if is_body(&object) => read_body(object, reader, &mut visit),
+        Ok(json) => {
+            let record = TaskRecord::build(json).map_err(|error| error.at_line(line))?;
+            visit(line, record)?;
+            read_lines(reader, line, &mut visit).map(|count| count + 1)
+        }
+        Err(error) if error.is_eof() && first.starts_with('{') => {
+            let head = Cursor::new(first.to_owned().into_bytes());
+            read_document(head.chain(reader), &mut visit)
+        }
+        Err(error) => Err(FieldError::new(None, syntax_reason(&error)).at_line(line)),
+    }
+}
+
+/// Returns true for a List Tasks body rather than a task: it has `value` and no `id`.
+fn is_body(object: &Map<String, Json>) -> bool {
+    object.contains_key("value") && !object.contains_key("id")
+}
+
+/// Reads NDJSON tasks after the first one, which was on line `line`.
+fn read_lines(
+    mut reader: impl BufRead,
+    mut line: usize,
+    visit: &mut Visit,
+) -> Result<usize, Error> {
+    let mut buffer = String::new();
+    let mut count = 0;
+    loop {
+        line += 1;
+        buffer.clear();
+        if read_line(&mut reader, &mut buffer, line)? == 0 {
+            return Ok(count);
+        }
+        let text = buffer.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let json: Json = serde_json::from_str(text)
+            .map_err(|error| FieldError::new(None, syntax_reason(&error)).at_line(line))?;
+        let record = TaskRecord::build(json).map_err(|error| error.at_line(line))?;
+        visit(line, record)?;
+        count += 1;
+    }
+}
+
+/// Reads the tasks of a List Tasks body that was written on one line, then checks that
+/// only blank lines follow it.
+fn read_body(
+    mut body: Map<String, Json>,
+    mut reader: impl BufRead,
+    visit: &mut Visit,
+) -> Result<usize, Error> {
+    let Some(Json::Array(tasks)) = body.remove("value") else {
+        return Err(outside_tasks("expected 'value' to be an array of tasks"));
+    };
+    let mut count = 0;
+    for (index, json) in tasks.into_iter().enumerate() {
+        let position = index + 1;
+        let record = TaskRecord::build(json).map_err(|error| error.at_line(position))?;
+        visit(position, record)?;
+        count += 1;
+    }
+
+    let mut buffer = String::new();
+    let mut line = 1;
+    loop {
+        line += 1;
+        buffer.clear();
+        if read_line(&mut reader, &mut buffer, line)? == 0 {
+            return Ok(count);
+        }
+        if !buffer.trim().is_empty() {
+            let reason = format!("unexpected text on line {line} after the List Tasks body");
+            return Err(outside_tasks(&reason));
+        }
+    }
+}
+
+/// Streams the tasks of a JSON array of tasks, or of the `value` array of a List Tasks body.
+fn read_document(reader: impl Read, visit: &mut Visit) -> Result<usize, Error> {
+    let mut state = DocumentState {
+        visit,
+        current: 0,
+        count: 0,
+        failure: None,
+    };
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let result = Document(&mut state)
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end());
+
+    if let Some(error) = state.failure.take() {
+        return Err(error);
+    }
+    match result {
+        Ok(()) => Ok(state.count),
+        Err(error) if error.is_io() => Err(read_failed(state.current, error.to_string())),
+        Err(error) => Err(FieldError::new(None, error.to_string()).at_line(state.current)),
+    }
+}
+
+/// Progress through a streamed document, shared by its serde visitors.
+struct DocumentState<'v> {
+    visit: &'v mut Visit<'v>,
+    /// The 1-based position of the task being parsed, or 0 outside the tasks.
+    current: usize,
+    count: usize,
+    /// The error that stopped reading, when it came from a task rather than from serde.
+    failure: Option<Error>,
+}
+
+impl DocumentState<'_> {
+    /// Keeps `error` to return later and gives serde an error that unwinds its parse.
+    fn fail<E: de::Error>(&mut self, error: Error) -> E {
+        self.failure = Some(error);
+        E::custom("task rejected")
+    }
+
+    fn read_tasks<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            self.current = self.count + 1;
+            let Some(json) = seq.next_element::<Json>()? else {
+                self.current = 0;
+                return Ok(());
+            };
+            let position = self.current;
+            let record =
+                TaskRecord::build(json).map_err(|error| self.fail(error.at_line(position)))?;
+            (self.visit)(position, record).map_err(|error| self.fail(error))?;
+            self.count += 1;
+        }
+    }
+}
+
+/// The top of a streamed document: an array of tasks or a List Tasks body.
+struct Document<'s, 'v>(&'s mut DocumentState<'v>);
+
+impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a List Tasks body or a JSON array of tasks")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.read_tasks(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "value" {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            if found {
+                return Err(self
+                    .0
+                    .fail(outside_tasks("the body has two 'value' members")));
+            }
+            found = true;
+            map.next_value_seed(Tasks(&mut *self.0))?;
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(self
+                .0
+                .fail(outside_tasks("expected a 'value' array of tasks")))
+        }
+    }
+}
+
+/// The `value` member of a List Tasks body.
+struct Tasks<'s, 'v>(&'s mut DocumentState<'v>);
+
+impl<'de> DeserializeSeed<'de> for Tasks<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Tasks<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of tasks")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.read_tasks(seq)
+    }
+}
+
+/// Reads one line, turning read errors into task errors at `line`.
+fn read_line(reader: &mut impl BufRead, buffer: &mut String, line: usize) -> Result<usize, Error> {
+    reader.read_line(buffer).map_err(|error| {
+        if error.kind() == io::ErrorKind::InvalidData {
+            FieldError::new(None, "line is not valid UTF-8").at_line(line)
+        } else {
+            read_failed(line, error.to_string())
+        }
+    })
+}
+
+fn read_failed(line: usize, reason: String) -> Error {
+    Error::whole(
+        ErrorKind::TaskReadFailed { line, reason },
+        Parameter::Tasks,
+        "",
+    )
+}
+
+/// Returns an error about a body outside its tasks, which has line 0.
+fn outside_tasks(reason: &str) -> Error {
+    FieldError::new(None, reason).at_line(0)
+}
+
+/// Returns serde's message for a one-line JSON error with the column but not the line,
+/// which the caller reports itself.
+fn syntax_reason(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(end) => format!("{} at column {}", &message[..end], error.column()),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(result: Result<Vec<TaskRecord>, Error>) -> ErrorKind {
+        result.expect_err("loading should fail").kind().clone()
+    }
+
+    fn invalid(line: usize, field: Option<&str>, reason: &str) -> ErrorKind {
+        ErrorKind::TaskInvalid {
+            line,
+            field: field.map(str::to_owned),
+            reason: reason.to_owned(),
+        }
+    }
+
+    fn ids(records: &[TaskRecord]) -> Vec<&str> {
+        records.iter().map(TaskRecord::id).collect()
+    }
+
+    #[test]
+    fn ndjson_skips_blank_lines() {
+        let records = load_tasks("\n{\"id\":\"a\"}\r\n  \n{\"id\":\"b\"}").expect("valid NDJSON");
+        assert_eq!(ids(&records), ["a", "b"]);
+    }
+
+    #[test]
+    fn ndjson_error_names_line() {
+        let text = "{\"id\":\"a\"}\n\n{\"id\":\"b\",\"state\":7}\n";
+        assert_eq!(
+            kind(load_tasks(text)),
+            invalid(3, Some("state"), "expected a string, found an integer")
+        );
+    }
+
+    #[test]
+    fn ndjson_syntax_error_gives_column() {
+        assert_eq!(
+            kind(load_tasks("{\"id\":\"a\"}\n{\"id\" \"b\"}")),
+            invalid(2, None, "expected `:` at column 7")
+        );
+    }
+
+    #[test]
+    fn ndjson_rejects_two_objects_on_a_line() {
+        let error = kind(load_tasks("{\"id\":\"a\"} {\"id\":\"b\"}"));
+        assert!(
+            matches!(error, ErrorKind::TaskInvalid { line: 1, .. }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn ndjson_rejects_invalid_utf8() {
+        let bytes: &[u8] = b"{\"id\":\"a\"}\n{\"id\":\"\xff\"}\n";
+        assert_eq!(
+            kind(load_tasks_from_reader(bytes)),
+            invalid(2, None, "line is not valid UTF-8")
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_ignore_case() {
+        let text =
+            "{\"id\":\"x\"}\n{\"id\":\"Task\"}\n{\"id\":\"y\"}\n{\"id\":\"tASK\"}\n{\"id\":\"X\"}";
+        assert_eq!(
+            kind(load_tasks(text)),
+            ErrorKind::TaskIdDuplicate {
+                line: 4,
+                id: "tASK".into()
+            }
+        );
+    }
+
+    #[test]
+    fn body_on_one_line() {
+        let body = r#"{"odata.metadata":"m","value":[{"id":"b"},{"id":"a"}],"odata.nextLink":"n"}"#;
+        assert_eq!(ids(&load_tasks(body).expect("valid body")), ["b", "a"]);
+    }
+
+    #[test]
+    fn body_pretty_printed_streams() {
+        let body = r#"{
+  "odata.metadata": "m",
+  "value": [
+    {"id": "a"},
+    {
+      "id": "b"
+    }
+  ]
+}
+"#;
+        assert_eq!(ids(&load_tasks(body).expect("valid body")), ["a", "b"]);
+    }
+
+    #[test]
+    fn body_error_gives_task_position() {
+        let body =
+            "{\n\"value\": [\n{\"id\": \"a\"},\n{\"id\": \"b\", \"creationTime\": \"soon\"}\n]}";
+        let error = kind(load_tasks(body));
+        let ErrorKind::TaskInvalid { line, field, .. } = error else {
+            panic!("expected TaskInvalid, found {error:?}");
+        };
+        assert_eq!(line, 2);
+        assert_eq!(field.as_deref(), Some("creationTime"));
+    }
+
+    #[test]
+    fn body_syntax_error_gives_task_position() {
+        let body = "{\"value\": [\n{\"id\": \"a\"},\n{\"id\": \"b\",}\n]}";
+        let error = kind(load_tasks(body));
+        assert!(
+            matches!(error, ErrorKind::TaskInvalid { line: 2, .. }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn body_without_value_is_rejected() {
+        let error = kind(load_tasks("{\n\"odata.metadata\": \"m\"\n}"));
+        assert_eq!(error, invalid(0, None, "expected a 'value' array of tasks"));
+    }
+
+    #[test]
+    fn body_with_text_after_is_rejected() {
+        let error = kind(load_tasks("{\"value\": []}\n{\"id\": \"a\"}"));
+        let expected = "unexpected text on line 2 after the List Tasks body";
+        assert_eq!(error, invalid(0, None, expected));
+    }
+
+    #[test]
+    fn array_of_tasks_streams() {
+        let text = "[\n{\"id\": \"a\"},\n{\"id\": \"b\"}\n]";
+        assert_eq!(ids(&load_tasks(text).expect("valid array")), ["a", "b"]);
+        assert_eq!(
+            ids(&load_tasks("[{\"id\":\"c\"}]").expect("one line")),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn array_with_trailing_text_is_rejected() {
+        let error = kind(load_tasks("[{\"id\": \"a\"}] x"));
+        assert!(
+            matches!(error, ErrorKind::TaskInvalid { line: 0, .. }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_tasks() {
+        assert!(load_tasks("").expect("empty").is_empty());
+        assert!(load_tasks("\n \n").expect("blank").is_empty());
+        assert!(load_tasks("[]").expect("empty array").is_empty());
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let records = load_tasks("\u{feff}{\"id\":\"a\"}").expect("BOM then NDJSON");
+        assert_eq!(ids(&records), ["a"]);
+    }
+
+    #[test]
+    fn read_tasks_stops_on_visit_error() {
+        let text = "[{\"id\":\"a\"},{\"id\":\"b\"},{\"id\":\"c\"}]";
+        let mut seen = Vec::new();
+        let result = read_tasks(text.as_bytes(), |line, record| {
+            if record.id() == "b" {
+                return Err(duplicate_id(line, record.id()));
+            }
+            seen.push(record.id().to_owned());
+            Ok(())
+        });
+        let error = result.expect_err("visit fails on b");
+        assert_eq!(
+            error.kind(),
+            &ErrorKind::TaskIdDuplicate {
+                line: 2,
+                id: "b".into()
+            }
+        );
+        assert_eq!(seen, ["a"]);
+    }
+
+    #[test]
+    fn read_failure_is_reported() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk gone"))
+            }
+        }
+        let reader = io::BufReader::new(Cursor::new(b"{\"id\":\"a\"}\n".to_vec()).chain(Failing));
+        let error = kind(load_tasks_from_reader(reader));
+        assert!(
+            matches!(error, ErrorKind::TaskReadFailed { line: 2, .. }),
+            "{error:?}"
+        );
+    }
+}
