@@ -116,6 +116,17 @@ impl DateTime {
         parse::parse_iso(text)
     }
 
+    /// Returns the current time from the system clock, in UTC.
+    pub fn now() -> DateTime {
+        // Ticks from 0001-01-01 to the Unix epoch, 1970-01-01.
+        const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let ticks = i64::try_from(since_epoch.as_nanos() / 100).unwrap_or(0);
+        DateTime::from_ticks(UNIX_EPOCH_TICKS + ticks)
+    }
+
     /// Returns the ticks (100 ns units) since 0001-01-01T00:00:00Z.
     pub const fn ticks(self) -> i64 {
         self.ticks
@@ -289,6 +300,12 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn now_is_after_2020() {
+        let now = super::DateTime::now().to_utc_string();
+        assert!(now.as_str() > "2020", "{now}");
+    }
+
     use super::*;
 
     fn ticks_of(text: &str) -> i64 {

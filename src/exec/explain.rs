@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use super::Node;
 use super::leaf::{Access, Leaf};
-use crate::plan::{Test, Value};
+use crate::plan::Predicate;
+use crate::span::Span;
 
 /// Returns the bound plan, one node per line, indented two spaces per level.
 pub(crate) fn explain(node: &Node) -> String {
@@ -42,19 +43,12 @@ fn write_node(out: &mut String, node: &Node, depth: usize) {
 
 /// Returns the predicate in filter syntax, with its strings folded.
 fn predicate(leaf: &Leaf) -> String {
-    let path = leaf.property.path;
-    match &leaf.test {
-        Test::Compare(op, value) => format!("{path} {} {value}", op.keyword()),
-        Test::IsNull => format!("{path} eq null"),
-        Test::IsNotNull => format!("{path} ne null"),
-        Test::StartsWith(text) => format!("startswith({path}, {})", Value::Str(text.clone())),
-        Test::EndsWith(text) => format!("endswith({path}, {})", Value::Str(text.clone())),
-        Test::Contains(text) => format!("contains({path}, {})", Value::Str(text.clone())),
-        Test::In(values) => {
-            let values: Vec<String> = values.iter().map(Value::to_string).collect();
-            format!("{path} in ({})", values.join(", "))
-        }
-    }
+    let predicate = Predicate {
+        property: leaf.property,
+        test: leaf.test.clone(),
+        span: Span::default(),
+    };
+    predicate.to_string()
 }
 
 /// Returns the name of the structure that serves the leaf.

@@ -486,7 +486,7 @@ mod tests {
         );
         assert_eq!(
             failure(r#"{"id":"a","creationTime":"2018-02-30T00:00:00Z"}"#).1,
-            "invalid DateTime: day out of range"
+            "invalid DateTime: day 30 is out of range 01 to 28 in 2018-02"
         );
     }
 

@@ -1,0 +1,39 @@
+//! Request parameters from flags and `--query`, decoded by the same code as the server's.
+
+use batch_odata::query::decode_query;
+use batch_odata::version::ApiVersion;
+
+use super::Failure;
+
+/// Collects the request's parameters as decoded name/value pairs.
+///
+/// `flags` pairs each parameter name with its flag's value. A parameter given both by its
+/// flag and inside `query` is a usage error. Without an `api-version` anywhere, the CLI
+/// uses the newest published one.
+pub(super) fn collect(
+    query: Option<&str>,
+    flags: &[(&str, Option<&str>)],
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut pairs: Vec<(String, String)> = match query {
+        Some(raw) => match decode_query(raw) {
+            Ok(params) => params.into_iter().map(|p| (p.name, p.value)).collect(),
+            Err(error) => {
+                eprint!("{}", error.render());
+                return Err(Failure::Invalid);
+            }
+        },
+        None => Vec::new(),
+    };
+    for (name, value) in flags {
+        let Some(value) = value else { continue };
+        if pairs.iter().any(|(existing, _)| existing == name) {
+            eprintln!("error: {name} is given both as a flag and in --query; give it only once");
+            return Err(Failure::Usage);
+        }
+        pairs.push(((*name).to_owned(), (*value).to_owned()));
+    }
+    if !pairs.iter().any(|(name, _)| name == "api-version") {
+        pairs.push(("api-version".to_owned(), ApiVersion::LATEST.to_string()));
+    }
+    Ok(pairs)
+}

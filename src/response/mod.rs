@@ -1,0 +1,82 @@
+//! Response bodies: List Tasks pages with `$select`/`$expand` projection and api-version
+//! shaping, Get Task Counts, and Batch error bodies.
+
+mod shape;
+
+pub use shape::{Projection, select_names};
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, ErrorKind};
+use crate::store::TaskCounts;
+use crate::version::ApiVersion;
+
+/// Builds a List Tasks body: `odata.metadata`, `value` and, when more tasks follow,
+/// `odata.nextLink`.
+pub fn list_body(service_url: &str, tasks: Vec<Value>, next_link: Option<String>) -> Value {
+    let mut body = Map::new();
+    body.insert(
+        "odata.metadata".into(),
+        format!("{service_url}/$metadata#tasks").into(),
+    );
+    body.insert("value".into(), Value::Array(tasks));
+    if let Some(link) = next_link {
+        body.insert("odata.nextLink".into(), link.into());
+    }
+    Value::Object(body)
+}
+
+/// Builds a Get Task Counts body as the api-version shapes it: `validationStatus` exists
+/// only from 2017-06-01.5.1 to 2018-03-01.6.1.
+///
+/// The counts are exact at the moment they are read, so they are always `validated`.
+pub fn counts_body(service_url: &str, counts: &TaskCounts, version: ApiVersion) -> Value {
+    let mut body = Map::new();
+    body.insert(
+        "odata.metadata".into(),
+        format!("{service_url}/$metadata#taskcounts/@Element").into(),
+    );
+    body.insert("active".into(), clamp(counts.active).into());
+    body.insert("running".into(), clamp(counts.running).into());
+    body.insert("completed".into(), clamp(counts.completed).into());
+    body.insert("succeeded".into(), clamp(counts.succeeded).into());
+    body.insert("failed".into(), clamp(counts.failed).into());
+    if version.has_task_counts_validation_status() {
+        body.insert("validationStatus".into(), "validated".into());
+    }
+    Value::Object(body)
+}
+
+/// The counters are int32 on the wire; a count beyond that saturates.
+fn clamp(count: u64) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+/// Builds a Batch error body for `error`.
+///
+/// `values` names the query parameter, its value and the reason, and for errors inside a
+/// parameter's text also the byte span (`Span`, as `start..end`), so a client can point at
+/// the fault. The message ends with `RequestId:` and `Time:` lines, as the service writes.
+pub fn error_body(service_url: &str, error: &Error, request_id: &str, time: &str) -> Value {
+    let mut values = vec![detail("QueryParameterName", error.parameter().name())];
+    if !matches!(error.kind(), ErrorKind::ParameterMissing) {
+        values.push(detail("QueryParameterValue", error.input()));
+        values.push(detail("Reason", &error.to_string()));
+        values.push(detail("Span", &error.span().to_string()));
+    }
+    json!({
+        "odata.metadata": format!(
+            "{service_url}/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element"
+        ),
+        "code": error.code(),
+        "message": {
+            "lang": "en-US",
+            "value": format!("{}\nRequestId:{request_id}\nTime:{time}", error.code_message()),
+        },
+        "values": values,
+    })
+}
+
+fn detail(key: &str, value: &str) -> Value {
+    json!({ "key": key, "value": value })
+}
