@@ -1,6 +1,7 @@
 //! The subcommands.
 
-use std::io::{self, BufWriter, Read, Write};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
 
 use batch_odata::bind::Mode;
 use batch_odata::dataset;
@@ -11,7 +12,6 @@ use batch_odata::generate;
 use batch_odata::query::{CountsParams, ListParams};
 use batch_odata::response::error_body;
 use batch_odata::store::Store;
-use batch_odata::task::load_tasks;
 use batch_odata::version::ApiVersion;
 
 use super::request::collect;
@@ -123,34 +123,21 @@ fn compile(text: &str, version: ApiVersion, mode: Mode) -> Result<Filter, Error>
     Filter::compile(text, &Options::new(version).mode(mode))
 }
 
-/// Loads the task data named by `--tasks`, or the built-in data set.
+/// Loads the task data named by `--tasks`, or the built-in data set, streaming a file so
+/// that only the store's copy of each task is held.
 fn load(arg: &TasksArg) -> Result<Store, Failure> {
-    let records = match &arg.tasks {
-        None => dataset::builtin(),
+    let loaded = match &arg.tasks {
+        None => dataset::builtin().and_then(Store::from_records),
+        Some(path) if path.as_os_str() == "-" => Store::load_from_reader(io::stdin().lock()),
         Some(path) => {
-            let text = read_input(path).map_err(|error| {
-                eprintln!("error: reading {} failed: {error}", path.display());
+            let file = File::open(path).map_err(|error| {
+                eprintln!("error: opening {} failed: {error}", path.display());
                 Failure::Invalid
             })?;
-            load_tasks(&text)
+            Store::load_from_reader(BufReader::with_capacity(1 << 20, file))
         }
     };
-    let records = records.or_else(|e| invalid(&e))?;
-    let mut store = Store::new();
-    for record in records {
-        store.insert(record).or_else(|e| invalid(&e))?;
-    }
-    Ok(store)
-}
-
-fn read_input(path: &std::path::Path) -> io::Result<String> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        io::stdin().read_to_string(&mut text)?;
-        Ok(text)
-    } else {
-        std::fs::read_to_string(path)
-    }
+    loaded.or_else(|e| invalid(&e))
 }
 
 /// Prints an error rendered with a caret line and returns the exit-1 failure.
