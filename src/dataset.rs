@@ -26,7 +26,7 @@ pub fn builtin() -> Result<Vec<TaskRecord>, Error> {
             .map_err(|e| e.to_string())
             .and_then(|text| TaskRecord::parse(text).map_err(|e| e.to_string()))
             .map_err(|reason| {
-                // The generator writes valid tasks; say which one broke that promise.
+                // The generator writes valid tasks, so a failure here is a bug: name the task.
                 let kind = ErrorKind::TaskInvalid {
                     line: records.len() + 1,
                     field: None,

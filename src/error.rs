@@ -48,8 +48,8 @@ impl Parameter {
     }
 }
 
-/// What went wrong. Kinds are named subject first; [`fmt::Display`] gives a short lower-case
-/// message without a trailing period.
+/// The kind of an error. Kinds are named subject first, and [`fmt::Display`] gives a short
+/// lower-case message without a trailing period.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -86,7 +86,7 @@ pub enum ErrorKind {
     PropertyPathInvalid,
     /// A date-time literal that does not parse.
     DateTimeInvalid {
-        /// What is wrong with it, such as `hour out of range`.
+        /// The reason, such as `hour out of range`.
         reason: String,
     },
 
@@ -95,7 +95,7 @@ pub enum ErrorKind {
     FilterEmpty,
     /// A token where another was expected.
     TokenUnexpected {
-        /// What the parser expected, such as `a comparison operator`.
+        /// The expected token, such as `a comparison operator`.
         expected: &'static str,
         /// The token found, or `end of input`.
         found: String,
@@ -205,7 +205,7 @@ pub enum ErrorKind {
     },
     /// A form that the selected mode does not accept, such as a bare date-time in strict mode.
     SyntaxNotAllowed {
-        /// What to write instead.
+        /// The form to write instead.
         hint: String,
     },
 
@@ -248,7 +248,7 @@ pub enum ErrorKind {
         line: usize,
         /// The field at fault, if one is.
         field: Option<String>,
-        /// What is wrong.
+        /// The reason the task is invalid.
         reason: String,
     },
     /// Two tasks whose ids are equal when case is ignored.
@@ -373,7 +373,7 @@ impl Error {
             return out;
         }
 
-        // Draw the line that holds the span start; a span running past it is cut at its end.
+        // Draw the line that contains the span start. A span running past it is cut at its end.
         let start = floor_char_boundary(&self.input, self.span.start.min(self.input.len()));
         let line_start = self.input[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = self.input[start..]

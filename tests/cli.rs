@@ -376,8 +376,8 @@ fn explain_names_indexes() {
 
 #[test]
 fn hostile_arguments_never_crash() {
-    // Linux limits one argument to 128 KiB, so these stay below it; the parser's own
-    // limits stop them long before: 64 levels of nesting and 64 KiB of filter.
+    // Linux limits one argument to 128 KiB, so these stay below it. The parser's own
+    // limits stop them long before, at 64 levels of nesting and 64 KiB of filter.
     let long = "(".repeat(60_000);
     let nots = "not ".repeat(15_000);
     let too_long = "x".repeat(100_000);

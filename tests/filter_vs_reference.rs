@@ -66,7 +66,7 @@ fn task() -> impl Strategy<Value = Map<String, Value>> {
         })
 }
 
-/// A job with ids unique ignoring case, as the store requires.
+/// Generates a job whose ids are unique ignoring case, as the store requires.
 fn job() -> impl Strategy<Value = Vec<Value>> {
     proptest::collection::vec(task(), 0..12).prop_map(|tasks| {
         let mut seen = std::collections::HashSet::new();

@@ -17,7 +17,7 @@ use crate::span::Span;
 use crate::syntax::{CompareOp, Expr, ExprKind, Function, Literal};
 use crate::version::ApiVersion;
 
-/// Which filters the binder accepts.
+/// The set of filters the binder accepts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// Only the documented List Tasks properties, operators and forms, like the service.
@@ -165,7 +165,7 @@ impl Binder<'_> {
         span: Span,
     ) -> Result<Plan, Error> {
         // `not state eq 'active'` parses as `(not state) eq 'active'` because `not` binds
-        // tighter than comparisons; say how to write what was almost certainly meant.
+        // tighter than comparisons, so the hint shows the form that was almost certainly meant.
         if let ExprKind::Not(inner) = &left.kind
             && let ExprKind::Property(path) = &inner.kind
         {

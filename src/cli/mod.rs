@@ -60,8 +60,8 @@ struct RequestArgs {
 struct CheckArgs {
     #[command(flatten)]
     request: RequestArgs,
-    /// How to print the result: `text` renders an error with a caret under the fault on
-    /// standard error; `json` prints a Batch error body on standard output.
+    /// The output format. `text` renders an error with a caret under the fault on standard
+    /// error, and `json` prints a Batch error body on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -130,7 +130,7 @@ struct GenArgs {
     seed: u64,
 }
 
-/// How a command failed.
+/// The failure of a command, which decides the exit status.
 enum Failure {
     /// An invalid request or input, already printed: exit 1.
     Invalid,

@@ -47,7 +47,7 @@ pub fn counts_body(service_url: &str, counts: &TaskCounts, version: ApiVersion) 
     Value::Object(body)
 }
 
-/// The counters are int32 on the wire; a count beyond that saturates.
+/// Converts a count to the int32 of the wire format, saturating at `i32::MAX`.
 fn clamp(count: u64) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
 }

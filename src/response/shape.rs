@@ -31,7 +31,7 @@ pub fn select_names(
     Ok(names)
 }
 
-/// How tasks are projected into a response.
+/// The projection of stored tasks into a response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Projection {
     version: ApiVersion,
@@ -50,9 +50,9 @@ impl Projection {
         }
     }
 
-    /// Projects a stored task: drops properties the api-version does not have, keeps
-    /// properties no api-version knows (extra data passes through untouched), keeps only
-    /// selected top-level properties, and keeps `stats` only when selected or expanded.
+    /// Projects a stored task. Properties the api-version lacks are dropped, properties
+    /// that no api-version defines pass through untouched, only selected top-level
+    /// properties are kept, and `stats` is kept only when selected or expanded.
     pub fn apply(&self, task: Value) -> Value {
         let Value::Object(object) = task else {
             return task;
@@ -71,7 +71,7 @@ impl Projection {
         Value::Object(projected)
     }
 
-    /// Returns false only for a path that some api-version knows but this one does not.
+    /// Returns false only for a path that some api-version defines but this one lacks.
     fn has(&self, path: &str) -> bool {
         schema::lookup(path).is_none_or(|property| property.exists_in(self.version))
     }
