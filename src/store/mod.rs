@@ -34,7 +34,7 @@ pub(crate) use ids::{IdIndex, prefix_end};
 pub(crate) use ordered::OrderedIndex;
 
 use std::io::BufRead;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use roaring::RoaringBitmap;
 
@@ -411,7 +411,7 @@ impl Store {
 
     /// Returns the folded value of an enum property for a row.
     fn label(&self, path: &str, row: u32) -> Option<&'static str> {
-        let property = schema::lookup(path)?;
+        let property = counted_property(path)?;
         let Slot::Bitmap(index) = self.slot(property) else {
             return None;
         };
@@ -430,9 +430,21 @@ impl Store {
     }
 }
 
+/// Returns `state` or `executionInfo/result`, looked up once, because every insert and
+/// remove reads them for Get Task Counts.
+fn counted_property(path: &str) -> Option<&'static PropertyDef> {
+    static STATE: OnceLock<Option<&'static PropertyDef>> = OnceLock::new();
+    static RESULT: OnceLock<Option<&'static PropertyDef>> = OnceLock::new();
+    match path {
+        "state" => *STATE.get_or_init(|| schema::lookup("state")),
+        "executionInfo/result" => *RESULT.get_or_init(|| schema::lookup("executionInfo/result")),
+        _ => schema::lookup(path),
+    }
+}
+
 /// Returns the folded string value of a property of a record.
 fn text_value<'r>(record: &'r TaskRecord, path: &str) -> Option<&'r str> {
-    match record.value(schema::lookup(path)?)? {
+    match record.value(counted_property(path)?)? {
         Value::Str(text) => Some(text),
         _ => None,
     }
