@@ -15,7 +15,11 @@
 //! Every column and ordered index also has a bitmap of the rows with a value, which costs at
 //! most about 2 bytes per present row. Columns of properties no task has cost nothing. Each
 //! task also keeps its compact JSON (one allocation of its length) and a 32-byte row slot.
-
+//!
+//! `examples/store_scale.rs` measures this on tasks shaped like real List Tasks output, with
+//! 590 bytes of JSON each. On a 2-core Xeon VM the process held 973 MB after loading 1M
+//! tasks and 9.5 GB after loading 10M. That is about 1 KB per task, of which the JSON is
+//! 60%. Loading took 10 to 15 microseconds per task.
 //!
 //! Get Task Counts are counters updated by every insert, replace and remove. Queries are in
 //! [`crate::exec`].

@@ -11,7 +11,7 @@
 //! factor makes updates cheaper and counts slower. The values also stay in a column by row,
 //! so that a single row can be tested without a search.
 //!
-//! Cost per task with a value: 12 bytes in the run (an `i64` and a `u32` kept in two
+//! Cost per task with a value: 12 bytes in the run (an `i64` and a `u32` stored in two
 //! vectors) plus 8 bytes in the column, plus the column's `present` bitmap.
 
 use std::collections::BTreeSet;
@@ -153,28 +153,28 @@ impl OrderedIndex {
 
     /// Merges the small sets into the run in place, without allocating a new run.
     fn merge(&mut self) {
-        // Drop the removed pairs, moving the kept ones forward. The run and the set are both
-        // sorted by (value, row), so one pass finds every removed pair.
+        // Drop the removed pairs and move the retained ones forward. The run and the set are
+        // both sorted by (value, row), so one pass finds every removed pair.
         let mut removed = self.removed.iter().copied().peekable();
-        let mut kept = 0;
+        let mut retained = 0;
         for read in 0..self.run_values.len() {
             let pair = (self.run_values[read], self.run_rows[read]);
             while removed.next_if(|gone| *gone < pair).is_some() {}
             if removed.next_if_eq(&pair).is_some() {
                 continue;
             }
-            self.run_values[kept] = pair.0;
-            self.run_rows[kept] = pair.1;
-            kept += 1;
+            self.run_values[retained] = pair.0;
+            self.run_rows[retained] = pair.1;
+            retained += 1;
         }
-        self.run_values.truncate(kept);
-        self.run_rows.truncate(kept);
+        self.run_values.truncate(retained);
+        self.run_rows.truncate(retained);
 
         // Merge the added pairs from the back, so that each run pair moves once.
-        let total = kept + self.added.len();
+        let total = retained + self.added.len();
         self.run_values.resize(total, 0);
         self.run_rows.resize(total, 0);
-        let mut read = kept;
+        let mut read = retained;
         let mut write = total;
         for &(value, row) in self.added.iter().rev() {
             while read > 0 && (self.run_values[read - 1], self.run_rows[read - 1]) > (value, row) {
