@@ -39,8 +39,9 @@ const SAMPLE_SIZE: u64 = 256;
 /// length, so that a short expected walk is not given up on a small unevenness.
 const MIN_WALK_BUDGET: u64 = 1024;
 
-/// The estimated cost of sorting one match, in steps of a walk: reading the row's id and
-/// about two comparisons, against one id and one bitmap lookup per step.
+/// The cost of sorting one match, in steps of a walk. With `examples/store_scale.rs` on 1M
+/// tasks (2-core Xeon VM), a walk step took 40 to 60 ns and sorting took 60 to 140 ns per
+/// match, so 2 is a rough middle.
 const SORT_STEPS_PER_MATCH: u64 = 2;
 
 /// One page of List Tasks results.

@@ -15,7 +15,11 @@
 //! Every column and ordered index also has a bitmap of the rows with a value, which costs at
 //! most about 2 bytes per present row. Columns of properties no task has cost nothing. Each
 //! task also keeps its compact JSON (one allocation of its length) and a 32-byte row slot.
-
+//!
+//! `examples/store_scale.rs` measures this on tasks shaped like real List Tasks output, with
+//! 590 bytes of JSON each. On a 2-core Xeon VM the process held 973 MB after loading 1M
+//! tasks and 9.5 GB after loading 10M. That is about 1 KB per task, of which the JSON is
+//! 60%. Loading took 10 to 15 microseconds per task.
 //!
 //! Get Task Counts are counters updated by every insert, replace and remove. Queries are in
 //! [`crate::exec`].
@@ -34,7 +38,7 @@ pub(crate) use ids::{IdIndex, prefix_end};
 pub(crate) use ordered::OrderedIndex;
 
 use std::io::BufRead;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use roaring::RoaringBitmap;
 
@@ -411,7 +415,7 @@ impl Store {
 
     /// Returns the folded value of an enum property for a row.
     fn label(&self, path: &str, row: u32) -> Option<&'static str> {
-        let property = schema::lookup(path)?;
+        let property = counted_property(path)?;
         let Slot::Bitmap(index) = self.slot(property) else {
             return None;
         };
@@ -430,9 +434,21 @@ impl Store {
     }
 }
 
+/// Returns `state` or `executionInfo/result`, looked up once, because every insert and
+/// remove reads them for Get Task Counts.
+fn counted_property(path: &str) -> Option<&'static PropertyDef> {
+    static STATE: OnceLock<Option<&'static PropertyDef>> = OnceLock::new();
+    static RESULT: OnceLock<Option<&'static PropertyDef>> = OnceLock::new();
+    match path {
+        "state" => *STATE.get_or_init(|| schema::lookup("state")),
+        "executionInfo/result" => *RESULT.get_or_init(|| schema::lookup("executionInfo/result")),
+        _ => schema::lookup(path),
+    }
+}
+
 /// Returns the folded string value of a property of a record.
 fn text_value<'r>(record: &'r TaskRecord, path: &str) -> Option<&'r str> {
-    match record.value(schema::lookup(path)?)? {
+    match record.value(counted_property(path)?)? {
         Value::Str(text) => Some(text),
         _ => None,
     }
