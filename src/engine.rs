@@ -53,6 +53,8 @@ impl Engine {
         let select = Engine::check_select(params)?;
         let projection = Projection::new(params.api_version, select, params.expand_stats);
 
+        // TODO(#5): enforce `params.timeout` as a work budget, so that a filter of many
+        // unindexed predicates cannot run for minutes over millions of tasks.
         let after = params.skip_token.as_ref().map(SkipToken::last_id);
         let page = self.store.page(&plan, after, params.max_results as usize);
         let tasks = page

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use unicode_width::UnicodeWidthStr;
+
 use crate::span::Span;
 use crate::version::ApiVersion;
 
@@ -84,6 +86,11 @@ pub enum ErrorKind {
     NumberInvalid,
     /// A property path with an empty segment, such as `executionInfo/` or `a//b`.
     PropertyPathInvalid,
+    /// A duration string that does not parse, compared with a duration property.
+    DurationInvalid {
+        /// The reason, such as `years and months have no fixed length`.
+        reason: String,
+    },
     /// A date-time literal that does not parse.
     DateTimeInvalid {
         /// The reason, such as `hour out of range`.
@@ -358,7 +365,8 @@ impl Error {
         }
     }
 
-    /// Renders the input with a caret line under the span, then the message.
+    /// Renders the message, then the line of the input that contains the span with a caret
+    /// line under the span.
     ///
     /// ```
     /// use batch_odata::error::{Error, ErrorKind, Parameter};
@@ -380,9 +388,9 @@ impl Error {
             .find('\n')
             .map_or(self.input.len(), |i| start + i);
         let end = floor_char_boundary(&self.input, self.span.end.clamp(start, line_end));
-        let line = &self.input[line_start..line_end];
-        let pad = display_width(&self.input[line_start..start]);
-        let carets = display_width(&self.input[start..end]).max(1);
+        let line = printable(&self.input[line_start..line_end]);
+        let pad = printable(&self.input[line_start..start]).width();
+        let carets = printable(&self.input[start..end]).width().max(1);
         out.push_str(&format!(
             "  {line}\n  {}{}\n",
             " ".repeat(pad),
@@ -392,17 +400,25 @@ impl Error {
     }
 }
 
+/// Returns `text` safe to print on a terminal: a tab becomes a space and any other control
+/// character U+FFFD, so the input cannot move the cursor or change colours, and the caret
+/// line's width stays in step with the text above it.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
 /// Returns the largest char boundary of `text` at or before `index`.
 fn floor_char_boundary(text: &str, index: usize) -> usize {
     (0..=index.min(text.len()))
         .rev()
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(0)
-}
-
-/// Returns the number of terminal columns, counting one per char and expanding nothing.
-fn display_width(text: &str) -> usize {
-    text.chars().count()
 }
 
 impl fmt::Display for Error {
@@ -440,6 +456,9 @@ impl fmt::Display for ErrorKind {
                 f,
                 "invalid property path; join names with a single '/', as in executionInfo/exitCode"
             ),
+            ErrorKind::DurationInvalid { reason } => {
+                write!(f, "invalid ISO 8601 duration: {reason}")
+            }
             ErrorKind::DateTimeInvalid { reason } => {
                 write!(f, "invalid DateTime literal: {reason}")
             }
@@ -532,7 +551,7 @@ impl fmt::Display for ErrorKind {
                 write!(f, "not accepted in strict mode; {hint}")
             }
             ErrorKind::SelectPropertyUnknown { suggestion } => {
-                write!(f, "unknown property in $select")?;
+                write!(f, "unknown property")?;
                 match suggestion {
                     Some(name) => write!(f, "; did you mean '{name}'?"),
                     None => Ok(()),
@@ -569,11 +588,18 @@ impl fmt::Display for ErrorKind {
                 field,
                 reason,
             } => {
-                write!(f, "invalid task on line {line}")?;
+                // Line 0 marks a problem outside any one task, such as a body without `value`.
+                match line {
+                    0 => write!(f, "invalid task data")?,
+                    line => write!(f, "invalid task on line {line}")?,
+                }
                 if let Some(field) = field {
                     write!(f, ", field '{field}'")?;
                 }
                 write!(f, ": {reason}")
+            }
+            ErrorKind::TaskIdDuplicate { line: 0, id } => {
+                write!(f, "duplicate task id '{id}'; ids are unique ignoring case")
             }
             ErrorKind::TaskIdDuplicate { line, id } => {
                 write!(
@@ -622,6 +648,37 @@ mod tests {
             error.render(),
             "$filter: unexpected character\n  'ü' ! x\n      ^\n"
         );
+    }
+
+    #[test]
+    fn render_aligns_wide_chars_and_tabs() {
+        let input = "displayName eq '日本'\tAND x";
+        let start = input.find("AND").expect("the test input has AND");
+        let error = Error::new(
+            ErrorKind::CharacterUnexpected,
+            Parameter::Filter,
+            Span::new(start, start + 3),
+            input,
+        );
+        let rendered = error.render();
+        let lines: Vec<&str> = rendered.lines().collect();
+        assert_eq!(lines[1], "  displayName eq '日本' AND x");
+        assert_eq!(lines[2], "                        ^^^");
+    }
+
+    #[test]
+    fn render_replaces_control_chars() {
+        let input = "id eq '\u{1b}[31m' x";
+        let error = Error::new(
+            ErrorKind::CharacterUnexpected,
+            Parameter::Filter,
+            Span::new(13, 14),
+            input,
+        );
+        let rendered = error.render();
+        assert!(!rendered.contains('\u{1b}'));
+        assert!(rendered.contains("'\u{fffd}[31m' x"));
+        assert!(rendered.ends_with("              ^\n"));
     }
 
     #[test]

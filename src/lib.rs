@@ -45,11 +45,17 @@
 //! - property paths such as `executionInfo/exitCode`; the documented name
 //!   `lastModifiedTime` is accepted for `lastModified`.
 //!
-//! Two binding modes ([`bind::Mode`]) decide what is accepted. Strict mode allows exactly
-//! the documented List Tasks property and operator table of the api-version, like the
-//! service; extended mode (the default) allows every scalar property of the version's
+//! Two binding modes ([`bind::Mode`]) decide what is accepted. Strict mode allows the
+//! documented List Tasks property and operator table of the api-version, like the
+//! service. Extended mode (the default) allows every scalar property of the version's
 //! schema, `not`, `in`, `endswith`, `contains`, boolean constants and bare ISO 8601
-//! date-times.
+//! date-times. Strict mode also accepts three forms the documentation neither shows nor
+//! forbids: `lastModified` beside the documented `lastModifiedTime`, a literal on the left
+//! (`'active' eq state`), and comparisons with `null`.
+//!
+//! Duration properties, such as `constraints/maxWallClockTime`, compare with ISO 8601
+//! duration strings such as `'PT1H30M'` or `'P2DT3H'`. Years and months are rejected
+//! because their length varies.
 //!
 //! # Semantics
 //!

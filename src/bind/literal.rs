@@ -12,6 +12,8 @@ use crate::syntax::{CompareOp, Literal};
 pub(super) struct Mismatch {
     pub found: &'static str,
     pub hint: Option<String>,
+    /// Why a string of the right type did not parse, such as a malformed duration.
+    pub invalid: Option<String>,
 }
 
 /// Returns the type name of a literal for error messages.
@@ -31,6 +33,7 @@ pub(super) fn convert(property: &PropertyDef, literal: &Literal) -> Result<Value
     let mismatch = |hint: Option<String>| Mismatch {
         found: type_name(literal),
         hint,
+        invalid: None,
     };
     match (property.ty, literal) {
         (PropertyType::String | PropertyType::Enum(_), Literal::String(text)) => {
@@ -57,7 +60,10 @@ pub(super) fn convert(property: &PropertyDef, literal: &Literal) -> Result<Value
         }
         (PropertyType::Duration, Literal::String(text)) => parse_duration(text)
             .map(Value::Ticks)
-            .map_err(|_| mismatch(None)),
+            .map_err(|error| Mismatch {
+                invalid: Some(error.reason),
+                ..mismatch(None)
+            }),
         _ => Err(mismatch(None)),
     }
 }
@@ -71,8 +77,10 @@ pub(super) fn compare_constants(a: &Literal, op: CompareOp, b: &Literal) -> Opti
         (Literal::String(x), Literal::String(y)) => Some(fold_case(x).cmp(&fold_case(y))),
         (Literal::Int(x), Literal::Int(y)) => Some(x.cmp(y)),
         (Literal::Decimal(x), Literal::Decimal(y)) => x.partial_cmp(y),
-        (Literal::Int(x), Literal::Decimal(y)) => (*x as f64).partial_cmp(y),
-        (Literal::Decimal(x), Literal::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Literal::Int(x), Literal::Decimal(y)) => compare_int_decimal(*x, *y),
+        (Literal::Decimal(x), Literal::Int(y)) => {
+            compare_int_decimal(*y, *x).map(Ordering::reverse)
+        }
         (Literal::Bool(x), Literal::Bool(y)) => Some(x.cmp(y)),
         (Literal::DateTime { value: x, .. }, Literal::DateTime { value: y, .. }) => {
             Some(x.ticks().cmp(&y.ticks()))
@@ -91,4 +99,50 @@ pub(super) fn compare_constants(a: &Literal, op: CompareOp, b: &Literal) -> Opti
         // Exactly one side is null, or a NaN: unequal and unordered.
         None => op == CompareOp::Ne,
     })
+}
+
+/// Compares an integer with a double exactly, without rounding the integer to a double:
+/// `9007199254740993` is greater than `9007199254740992.0`. Returns `None` for NaN.
+fn compare_int_decimal(int: i64, decimal: f64) -> Option<Ordering> {
+    if decimal.is_nan() {
+        return None;
+    }
+    // 2^63 is exactly representable; every double at or beyond it is outside the i64 range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if decimal >= LIMIT {
+        return Some(Ordering::Less);
+    }
+    if decimal < -LIMIT {
+        return Some(Ordering::Greater);
+    }
+    let whole = decimal.trunc();
+    // `whole` is integral and within range, so the conversion is exact.
+    let ordering = int.cmp(&(whole as i64));
+    Some(ordering.then_with(|| {
+        0.0f64
+            .partial_cmp(&(decimal - whole))
+            .unwrap_or(Ordering::Equal)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int_decimal_comparison_is_exact() {
+        assert_eq!(
+            compare_int_decimal(9_007_199_254_740_993, 9_007_199_254_740_992.0),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(compare_int_decimal(1, 1.5), Some(Ordering::Less));
+        assert_eq!(compare_int_decimal(-1, -1.5), Some(Ordering::Greater));
+        assert_eq!(compare_int_decimal(2, 2.0), Some(Ordering::Equal));
+        assert_eq!(compare_int_decimal(i64::MAX, 1e19), Some(Ordering::Less));
+        assert_eq!(
+            compare_int_decimal(i64::MIN, -1e19),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(compare_int_decimal(0, f64::NAN), None);
+    }
 }

@@ -309,8 +309,9 @@ impl Binder<'_> {
             return Err(self.error(ErrorKind::SyntaxNotAllowed { hint }, span));
         }
         literal::convert(property, literal)
-            .map_err(|mismatch| {
-                self.type_mismatch(property.ty.name(), mismatch.found, mismatch.hint, span)
+            .map_err(|mismatch| match mismatch.invalid {
+                Some(reason) => self.error(ErrorKind::DurationInvalid { reason }, span),
+                None => self.type_mismatch(property.ty.name(), mismatch.found, mismatch.hint, span),
             })
             .and_then(|value| match (value, property.enum_values()) {
                 (Value::Str(text), Some(valid)) if !valid.contains(&text.as_str()) => Err(self
@@ -350,7 +351,12 @@ impl Binder<'_> {
                 }
             }
         }
-        let test = leaf(property, Test::In(values), span);
+        // An empty list matches nothing; `in (null)` leaves only the null test.
+        let test = if values.is_empty() {
+            Plan::Const(false)
+        } else {
+            leaf(property, Test::In(values), span)
+        };
         if matches_null {
             Ok(Plan::Or(vec![test, leaf(property, Test::IsNull, span)]))
         } else {

@@ -14,7 +14,7 @@ use batch_odata::response::error_body;
 use batch_odata::store::Store;
 use batch_odata::version::ApiVersion;
 
-use super::request::collect;
+use super::request::{Rejection, collect};
 use super::{CheckArgs, CountsArgs, ExplainArgs, Failure, Format, GenArgs, ListArgs, TasksArg};
 
 /// The service address the CLI writes into `odata.metadata` and `odata.nextLink`: the
@@ -26,38 +26,40 @@ const LIST_URL: &str = "http://127.0.0.1:8080/jobs/default/tasks";
 
 pub(super) fn check(args: CheckArgs) -> Result<(), Failure> {
     let request = &args.request;
-    let pairs = collect(
+    let collected = collect(
         request.query.as_deref(),
         &[
             ("api-version", request.api_version.as_deref()),
             ("$filter", request.filter.as_deref()),
             ("$select", request.select.as_deref()),
         ],
-    )?;
+    );
+    let pairs = match collected {
+        Ok(pairs) => Ok(pairs),
+        Err(Rejection::Invalid(error)) => Err(error),
+        Err(Rejection::Usage(message)) => return Err(usage_error(&message)),
+    };
     let mode = mode(request.strict);
-    let checked = ListParams::from_pairs(&pairs).and_then(|params| {
-        let plan = match &params.filter {
-            Some(text) => Some(compile(text, params.api_version, mode)?.plan().to_string()),
-            None => None,
-        };
-        Engine::check_select(&params)?;
-        Ok(plan)
-    });
+    let checked = pairs
+        .and_then(|pairs| ListParams::from_pairs(&pairs))
+        .and_then(|params| {
+            warn_ignored(&params.original);
+            let plan = match &params.filter {
+                Some(text) => Some(compile(text, params.api_version, mode)?.plan().to_string()),
+                None => None,
+            };
+            Engine::check_select(&params)?;
+            Ok(plan)
+        });
     match (checked, args.format) {
-        (Ok(plan), Format::Text) => {
-            println!("valid");
-            if let Some(plan) = plan {
-                println!("plan: {plan}");
-            }
-            Ok(())
-        }
-        (Ok(plan), Format::Json) => {
-            print_json(&serde_json::json!({ "valid": true, "plan": plan }));
-            Ok(())
-        }
+        (Ok(plan), Format::Text) => match plan {
+            Some(plan) => emit(&format!("valid\nplan: {plan}\n")),
+            None => emit("valid\n"),
+        },
+        (Ok(plan), Format::Json) => print_json(&serde_json::json!({ "valid": true, "plan": plan })),
         (Err(error), Format::Text) => invalid(&error),
         (Err(error), Format::Json) => {
-            print_json(&error_body(SERVICE_URL, &error, &request_id(), &now()));
+            print_json(&error_body(SERVICE_URL, &error, &request_id(), &now()))?;
             Err(Failure::Invalid)
         }
     }
@@ -75,31 +77,30 @@ pub(super) fn list(args: ListArgs) -> Result<(), Failure> {
             ("maxresults", args.maxresults.as_deref()),
             ("$skiptoken", args.skiptoken.as_deref()),
         ],
-    )?;
+    )
+    .or_else(rejected)?;
     let params = ListParams::from_pairs(&pairs).or_else(|e| invalid(&e))?;
+    warn_ignored(&params.original);
     let engine = Engine::new(load(&args.tasks)?);
     let body = engine
         .list(&params, mode(request.strict), SERVICE_URL, LIST_URL)
         .or_else(|e| invalid(&e))?;
-    print_json(&body);
-    Ok(())
+    print_json(&body)
 }
 
 pub(super) fn counts(args: CountsArgs) -> Result<(), Failure> {
-    let pairs = collect(None, &[("api-version", args.api_version.as_deref())])?;
+    let pairs = collect(None, &[("api-version", args.api_version.as_deref())]).or_else(rejected)?;
     let params = CountsParams::from_pairs(&pairs).or_else(|e| invalid(&e))?;
     let engine = Engine::new(load(&args.tasks)?);
-    print_json(&engine.counts(&params, SERVICE_URL));
-    Ok(())
+    print_json(&engine.counts(&params, SERVICE_URL))
 }
 
 pub(super) fn explain(args: ExplainArgs) -> Result<(), Failure> {
-    let pairs = collect(None, &[("api-version", args.api_version.as_deref())])?;
+    let pairs = collect(None, &[("api-version", args.api_version.as_deref())]).or_else(rejected)?;
     let params = ListParams::from_pairs(&pairs).or_else(|e| invalid(&e))?;
     let filter =
         compile(&args.filter, params.api_version, mode(args.strict)).or_else(|e| invalid(&e))?;
-    print!("{}", Store::new().explain(filter.plan()));
-    Ok(())
+    emit(&Store::new().explain(filter.plan()))
 }
 
 pub(super) fn generate(args: GenArgs) -> Result<(), Failure> {
@@ -146,11 +147,65 @@ fn invalid<T>(error: &Error) -> Result<T, Failure> {
     Err(Failure::Invalid)
 }
 
-fn print_json(value: &serde_json::Value) {
+/// Prints a usage error and returns the exit-2 failure.
+fn usage_error(message: &str) -> Failure {
+    eprintln!("{message}");
+    Failure::Usage
+}
+
+/// Maps a rejected request to its failure: exit 1 for an invalid query, 2 for usage.
+fn rejected<T>(rejection: Rejection) -> Result<T, Failure> {
+    match rejection {
+        Rejection::Invalid(error) => invalid(&error),
+        Rejection::Usage(message) => Err(usage_error(&message)),
+    }
+}
+
+/// Warns about parameters that List Tasks ignores but that look like a misspelled one,
+/// such as `$Filter`: names are case-sensitive, so the service would ignore them too.
+fn warn_ignored(parameters: &[(String, String)]) {
+    const KNOWN: [&str; 7] = [
+        "api-version",
+        "$filter",
+        "$select",
+        "$expand",
+        "maxresults",
+        "timeout",
+        "$skiptoken",
+    ];
+    for (name, _) in parameters {
+        let misspelled = !KNOWN.contains(&name.as_str())
+            && (name.starts_with('$')
+                || KNOWN.iter().any(|known| known.eq_ignore_ascii_case(name)));
+        if misspelled {
+            eprintln!(
+                "warning: ignoring unknown parameter '{name}'; parameter names are case-sensitive"
+            );
+        }
+    }
+}
+
+/// Writes `text` to standard output. A closed pipe, as in `list | head`, ends the output
+/// quietly; any other write failure is reported and fails the command.
+fn emit(text: &str) -> Result<(), Failure> {
     let mut stdout = io::stdout().lock();
-    // A closed pipe only means the reader stopped early; there is nothing left to report to.
-    let _ = serde_json::to_writer_pretty(&mut stdout, value)
-        .and_then(|()| writeln!(stdout).map_err(serde_json::Error::io));
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => {
+            eprintln!("error: writing the output failed: {error}");
+            Err(Failure::Invalid)
+        }
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    emit(&text)
 }
 
 /// Returns a request id for error bodies; the CLI has no request, so it is all zeros.

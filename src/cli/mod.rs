@@ -37,8 +37,8 @@ enum Command {
 /// The request parameters that `check`, `list` and `explain` share.
 #[derive(Debug, Args)]
 struct RequestArgs {
-    /// The api-version to check against. The CLI defaults to 2018-12-01.8.0; the HTTP API
-    /// has no default and rejects a request without one.
+    /// The api-version of the request. The CLI defaults to 2018-12-01.8.0, while the HTTP
+    /// API has no default and rejects a request without one.
     #[arg(long, value_name = "VERSION")]
     api_version: Option<String>,
     /// Accept only the documented List Tasks filter properties and forms, like the service.
@@ -91,7 +91,7 @@ struct ListArgs {
     #[arg(long, value_name = "EXPAND")]
     expand: Option<String>,
     /// The maximum number of tasks in the page, 1 to 1000 (default 1000).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     maxresults: Option<String>,
     /// The `$skiptoken` from the `odata.nextLink` of the previous page.
     #[arg(long, value_name = "TOKEN")]
@@ -102,7 +102,7 @@ struct ListArgs {
 struct CountsArgs {
     #[command(flatten)]
     tasks: TasksArg,
-    /// The api-version; the CLI defaults to 2018-12-01.8.0.
+    /// The api-version of the request; the CLI defaults to 2018-12-01.8.0.
     #[arg(long, value_name = "VERSION")]
     api_version: Option<String>,
 }

@@ -1,9 +1,16 @@
 //! Request parameters from flags and `--query`, decoded by the same code as the server's.
 
+use batch_odata::error::Error;
 use batch_odata::query::decode_query;
 use batch_odata::version::ApiVersion;
 
-use super::Failure;
+/// Why the parameters could not be collected.
+pub(super) enum Rejection {
+    /// The raw query string is invalid: exit 1, rendered in the command's format.
+    Invalid(Error),
+    /// A parameter is given twice, by flag and in `--query`: exit 2, with this message.
+    Usage(String),
+}
 
 /// Collects the request's parameters as decoded name/value pairs.
 ///
@@ -13,22 +20,21 @@ use super::Failure;
 pub(super) fn collect(
     query: Option<&str>,
     flags: &[(&str, Option<&str>)],
-) -> Result<Vec<(String, String)>, Failure> {
+) -> Result<Vec<(String, String)>, Rejection> {
     let mut pairs: Vec<(String, String)> = match query {
-        Some(raw) => match decode_query(raw) {
-            Ok(params) => params.into_iter().map(|p| (p.name, p.value)).collect(),
-            Err(error) => {
-                eprint!("{}", error.render());
-                return Err(Failure::Invalid);
-            }
-        },
+        Some(raw) => decode_query(raw)
+            .map_err(Rejection::Invalid)?
+            .into_iter()
+            .map(|p| (p.name, p.value))
+            .collect(),
         None => Vec::new(),
     };
     for (name, value) in flags {
         let Some(value) = value else { continue };
         if pairs.iter().any(|(existing, _)| existing == name) {
-            eprintln!("error: {name} is given both as a flag and in --query; give it only once");
-            return Err(Failure::Usage);
+            return Err(Rejection::Usage(format!(
+                "error: {name} is given both as a flag and in --query; give it only once"
+            )));
         }
         pairs.push(((*name).to_owned(), (*value).to_owned()));
     }

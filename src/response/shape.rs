@@ -19,16 +19,37 @@ pub fn select_names(
     let mut names = Vec::with_capacity(items.len());
     for (name, span) in items {
         if !schema::top_level_names(version).any(|known| known == name) {
-            let suggestion =
-                schema::suggest(name, schema::top_level_names(version)).map(str::to_owned);
-            let kind = ErrorKind::SelectPropertyUnknown { suggestion };
-            return Err(Error::new(kind, Parameter::Select, *span, input));
+            return Err(Error::new(
+                unselectable(name, version),
+                Parameter::Select,
+                *span,
+                input,
+            ));
         }
         if !names.contains(name) {
             names.push(name.clone());
         }
     }
     Ok(names)
+}
+
+/// Returns why `name` is not a top-level property of `version`: added later, removed
+/// earlier, or unknown in every api-version.
+fn unselectable(name: &str, version: ApiVersion) -> ErrorKind {
+    match schema::lookup(name).filter(|property| !property.path.contains('/')) {
+        Some(property) if version < property.first_version() => ErrorKind::PropertyNotYetAdded {
+            since: property.first_version(),
+        },
+        Some(property) => ErrorKind::PropertyRemoved {
+            until: property.last_version(),
+            replacement: None,
+        },
+        None => {
+            let suggestion =
+                schema::suggest(name, schema::top_level_names(version)).map(str::to_owned);
+            ErrorKind::SelectPropertyUnknown { suggestion }
+        }
+    }
 }
 
 /// The projection of stored tasks into a response.
@@ -51,8 +72,11 @@ impl Projection {
     }
 
     /// Projects a stored task. Properties the api-version lacks are dropped, properties
-    /// that no api-version defines pass through untouched, only selected top-level
-    /// properties are kept, and `stats` is kept only when selected or expanded.
+    /// that no api-version defines pass through, only selected top-level properties are
+    /// kept, and `stats` is kept only when selected or expanded.
+    ///
+    /// NOTE: numbers pass through serde_json's number type, so an integer beyond 64 bits in
+    /// an unknown property comes back as the nearest double, and `1E2` as `100.0`.
     pub fn apply(&self, task: Value) -> Value {
         let Value::Object(object) = task else {
             return task;
@@ -124,6 +148,22 @@ mod tests {
                 suggestion: Some("state".to_owned())
             }
         );
+    }
+
+    #[test]
+    fn select_names_version_of_missing_property() {
+        let items = vec![("containerSettings".to_owned(), Span::new(0, 17))];
+        let error = select_names(&items, "containerSettings", ApiVersion::V2017_05_01_5_0)
+            .expect_err("added in 2017-09-01.6.0");
+        assert_eq!(
+            error.kind(),
+            &ErrorKind::PropertyNotYetAdded {
+                since: ApiVersion::V2017_09_01_6_0
+            }
+        );
+        let items = vec![("runElevated".to_owned(), Span::new(0, 11))];
+        let error = select_names(&items, "runElevated", ApiVersion::LATEST).expect_err("removed");
+        assert!(matches!(error.kind(), ErrorKind::PropertyRemoved { .. }));
     }
 
     #[test]

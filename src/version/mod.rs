@@ -176,9 +176,12 @@ fn parse_key(text: &str) -> Option<VersionKey> {
     ))
 }
 
-/// Returns true for a non-empty run of at most nine ASCII digits.
+/// Returns true for a run of at most nine ASCII digits without a leading zero, or `0`.
+/// The service matches version strings exactly, so `08` is not `8`.
 fn is_number(text: &str) -> bool {
-    (1..=9).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+    (1..=9).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
 }
 
 impl fmt::Display for ApiVersion {
@@ -230,6 +233,8 @@ mod tests {
             "2018-12-01.8.",
             "2018-12-01.+8.0",
             "2018-12-01.1234567890.0",
+            "2018-12-01.08.0",
+            "2018-12-01.8.00",
         ] {
             assert_eq!(
                 ApiVersion::parse(text),
