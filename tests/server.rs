@@ -38,6 +38,10 @@ impl TestServer {
         if with_key {
             config.shared_key = Some(SharedKey::new(ACCOUNT, KEY).unwrap());
         }
+        TestServer::start_with(config)
+    }
+
+    fn start_with(config: Config) -> TestServer {
         let (address_tx, address_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -705,4 +709,31 @@ fn crash_keeps_acknowledged_tasks() {
     assert_eq!(counts["completed"], listed.len());
     assert_eq!(counts["active"], ids.len() - listed.len());
     assert_eq!(counts["failed"], listed.len());
+}
+
+#[test]
+fn simulator_completes_tasks() {
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data_dir("simulate"));
+    config.simulate = Some(500.0);
+    let server = TestServer::start_with(config);
+    add_job(&server, "job-1");
+    add_tasks(&server, "job-1", "task-", 0..5);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut counts = Value::Null;
+    while Instant::now() < deadline {
+        counts = body(get(&server, &format!("/jobs/job-1/taskcounts?{V8}")));
+        if counts["completed"] == 5 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(counts["completed"], 5, "{counts}");
+    let succeeded = counts["succeeded"].as_u64().unwrap();
+    let failed = counts["failed"].as_u64().unwrap();
+    assert_eq!(succeeded + failed, 5);
+
+    let task = body(get(&server, &format!("/jobs/job-1/tasks/task-0000?{V8}")));
+    assert!(task["executionInfo"]["exitCode"].is_number(), "{task}");
+    assert!(task["executionInfo"]["startTime"].is_string(), "{task}");
 }

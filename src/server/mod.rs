@@ -99,18 +99,19 @@ impl Server {
         let jobs = storage::load_in_background(storage.clone())
             .await
             .map_err(StartError::Storage)?;
+        let job_count = jobs.len();
         let task_count: usize = jobs.iter().map(|job| job.task_count()).sum();
-        tracing::info!(
-            jobs = jobs.len(),
-            tasks = task_count,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            data_dir = %config.data_dir.display(),
-            "loaded the database"
-        );
-
         let simulate = config.simulate;
         let demo = config.demo && jobs.is_empty();
+        let data_dir = config.data_dir.display().to_string();
         let state = Arc::new(AppState::new(config, storage, jobs));
+        tracing::info!(
+            jobs = job_count,
+            tasks = task_count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            data_dir,
+            "loaded the database"
+        );
         if demo {
             state.add_demo_job().await.map_err(StartError::Storage)?;
         }
