@@ -112,6 +112,8 @@ pub mod plan;
 pub mod query;
 pub mod response;
 pub mod schema;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod span;
 pub mod store;
 pub mod syntax;

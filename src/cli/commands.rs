@@ -14,6 +14,8 @@ use batch_odata::response::error_body;
 use batch_odata::store::Store;
 use batch_odata::version::ApiVersion;
 
+#[cfg(feature = "server")]
+use super::ServeArgs;
 use super::request::{Rejection, collect};
 use super::{CheckArgs, CountsArgs, ExplainArgs, Failure, Format, GenArgs, ListArgs, TasksArg};
 
@@ -114,6 +116,48 @@ pub(super) fn generate(args: GenArgs) -> Result<(), Failure> {
             Err(Failure::Invalid)
         }
     }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM, logging to standard error (`RUST_LOG` sets the
+/// level, `info` by default).
+#[cfg(feature = "server")]
+pub(super) fn serve(args: ServeArgs) -> Result<(), Failure> {
+    use batch_odata::server::{Config, Server, SharedKey, shutdown_signal};
+
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(io::stderr)
+        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+        .init();
+
+    let mut config = Config::new(args.listen, args.data_dir);
+    config.simulate = args.simulate;
+    config.demo = !args.no_demo;
+    if let (Some(account), Some(key)) = (&args.account, &args.key) {
+        config.shared_key = Some(SharedKey::new(account, key).map_err(|error| {
+            eprintln!("error: {error}");
+            Failure::Usage
+        })?);
+    } else {
+        tracing::warn!("no --account and --key: requests are not authenticated");
+    }
+
+    let runtime = tokio::runtime::Runtime::new().map_err(|error| {
+        eprintln!("error: starting the async runtime failed: {error}");
+        Failure::Invalid
+    })?;
+    let served = runtime.block_on(async {
+        let server = Server::bind(config).await?;
+        server.run(shutdown_signal()).await
+    });
+    served.map_err(|error| {
+        tracing::error!(%error, "the server stopped with an error");
+        eprintln!("error: {error}");
+        Failure::Invalid
+    })
 }
 
 fn mode(strict: bool) -> Mode {

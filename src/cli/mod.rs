@@ -32,6 +32,9 @@ enum Command {
     Explain(ExplainArgs),
     /// Write deterministic CloudTask JSON, one task per line, to standard output.
     Gen(GenArgs),
+    /// Serve the Batch job and task operations over HTTP, storing data in --data-dir.
+    #[cfg(feature = "server")]
+    Serve(ServeArgs),
 }
 
 /// The request parameters that `check`, `list` and `explain` share.
@@ -130,6 +133,32 @@ struct GenArgs {
     seed: u64,
 }
 
+#[cfg(feature = "server")]
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The address to listen on. Without --account and --key only loopback addresses are
+    /// allowed.
+    #[arg(long, value_name = "ADDRESS", default_value = batch_odata::server::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
+    /// The directory of the database; created when missing.
+    #[arg(long, value_name = "DIR", default_value = batch_odata::server::DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// The Batch account name that Shared Key signatures must use; requires --key.
+    #[arg(long, value_name = "NAME", requires = "key")]
+    account: Option<String>,
+    /// The account key as Base64 text; requires --account. Requests without a valid Shared
+    /// Key signature are then rejected.
+    #[arg(long, value_name = "BASE64KEY", requires = "account")]
+    key: Option<String>,
+    /// Move unfinished tasks towards completion at this many state transitions per second.
+    #[arg(long, value_name = "RATE")]
+    simulate: Option<f64>,
+    /// Start a new data directory empty, without the demo job that holds the built-in data
+    /// set.
+    #[arg(long)]
+    no_demo: bool,
+}
+
 /// The failure of a command, which decides the exit status.
 enum Failure {
     /// An invalid request or input, already printed: exit 1.
@@ -147,6 +176,8 @@ pub fn run() -> ExitCode {
         Command::Counts(args) => commands::counts(args),
         Command::Explain(args) => commands::explain(args),
         Command::Gen(args) => commands::generate(args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => commands::serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,5 +40,5 @@ mod skiptoken;
 
 pub use decode::{QueryParam, decode_query};
 pub use link::next_link;
-pub use params::{CountsParams, ListParams, ParamLimits, SelectItem};
+pub use params::{CountsParams, ListParams, ParamLimits, SelectItem, parse_api_version};
 pub use skiptoken::SkipToken;

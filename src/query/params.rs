@@ -285,8 +285,14 @@ impl<'a> Known<'a> {
     }
 }
 
-/// Parses the `api-version` value, which every operation requires.
-fn parse_api_version(text: Option<&str>) -> Result<ApiVersion, Error> {
+/// Parses the `api-version` value, which every operation requires; `None` means the
+/// parameter is absent.
+///
+/// # Errors
+///
+/// Returns [`ErrorKind::ParameterMissing`], [`ErrorKind::ApiVersionMalformed`] or
+/// [`ErrorKind::ApiVersionUnknown`] about [`Parameter::ApiVersion`].
+pub fn parse_api_version(text: Option<&str>) -> Result<ApiVersion, Error> {
     let Some(text) = text else {
         return Err(Error::new(
             ErrorKind::ParameterMissing,

@@ -58,23 +58,64 @@ fn clamp(count: u64) -> i32 {
 /// parameter's text also the byte span (`Span`, as `start..end`), so a client can point at
 /// the fault. The message ends with `RequestId:` and `Time:` lines, as the service writes.
 pub fn error_body(service_url: &str, error: &Error, request_id: &str, time: &str) -> Value {
-    let mut values = vec![detail("QueryParameterName", error.parameter().name())];
+    let mut values = vec![("QueryParameterName", error.parameter().name().to_owned())];
     if !matches!(error.kind(), ErrorKind::ParameterMissing) {
-        values.push(detail("QueryParameterValue", error.input()));
-        values.push(detail("Reason", &error.to_string()));
-        values.push(detail("Span", &error.span().to_string()));
+        values.push(("QueryParameterValue", error.input().to_owned()));
+        values.push(("Reason", error.to_string()));
+        values.push(("Span", error.span().to_string()));
     }
-    json!({
+    let message = ErrorMessage {
+        code: error.code(),
+        text: error.code_message(),
+        request_id,
+        time,
+    };
+    service_error_body(service_url, &message, &values)
+}
+
+/// The `code` and `message` of a Batch error body.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorMessage<'a> {
+    /// The error code, such as `JobNotFound`.
+    pub code: &'a str,
+    /// The service's sentence for the code, such as `The specified job does not exist.`
+    pub text: &'a str,
+    /// The request id that the message's `RequestId:` line repeats.
+    pub request_id: &'a str,
+    /// The UTC time of the `Time:` line, with 7 fractional digits.
+    pub time: &'a str,
+}
+
+/// Builds a Batch error body from its parts, for errors that are not about a query
+/// parameter, such as a job that does not exist. `values` become the `{key, value}` details.
+pub fn service_error_body(
+    service_url: &str,
+    message: &ErrorMessage<'_>,
+    values: &[(&str, String)],
+) -> Value {
+    let ErrorMessage {
+        code,
+        text,
+        request_id,
+        time,
+    } = message;
+    let mut body = json!({
         "odata.metadata": format!(
             "{service_url}/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element"
         ),
-        "code": error.code(),
+        "code": code,
         "message": {
             "lang": "en-US",
-            "value": format!("{}\nRequestId:{request_id}\nTime:{time}", error.code_message()),
+            "value": format!("{text}\nRequestId:{request_id}\nTime:{time}"),
         },
-        "values": values,
-    })
+    });
+    if !values.is_empty() {
+        body["values"] = values
+            .iter()
+            .map(|(key, value)| detail(key, value))
+            .collect();
+    }
+    body
 }
 
 fn detail(key: &str, value: &str) -> Value {

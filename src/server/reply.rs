@@ -1,0 +1,202 @@
+//! Responses: JSON bodies with the Batch headers, and errors as Batch error bodies.
+//!
+//! A handler returns an [`ApiError`] without knowing the request id. Its response carries
+//! the error as an extension, and the middleware in `context.rs` writes the body, because
+//! only the middleware knows the request id and the service URL that the body repeats.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::response::{ErrorMessage, error_body, service_error_body};
+
+/// The content type of every JSON response, as the service sends it.
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json;odata=minimalmetadata";
+
+/// An error response: either an engine error about a query parameter, or a service error
+/// with its own code.
+#[derive(Clone, Debug)]
+pub(crate) enum ApiError {
+    /// An error from the query pipeline, rendered by [`error_body`].
+    Query(Box<Error>),
+    /// Any other Batch error.
+    Service {
+        status: StatusCode,
+        code: &'static str,
+        message: &'static str,
+        values: Vec<(&'static str, String)>,
+    },
+}
+
+impl ApiError {
+    /// Creates a service error without details.
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: &'static str) -> ApiError {
+        ApiError::Service {
+            status,
+            code,
+            message,
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds a `{key, value}` detail to a service error.
+    pub(crate) fn with(mut self, key: &'static str, value: impl Into<String>) -> ApiError {
+        if let ApiError::Service { values, .. } = &mut self {
+            values.push((key, value.into()));
+        }
+        self
+    }
+
+    pub(crate) fn job_not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "JobNotFound",
+            "The specified job does not exist.",
+        )
+    }
+
+    pub(crate) fn task_not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "TaskNotFound",
+            "The specified task does not exist.",
+        )
+    }
+
+    pub(crate) fn task_exists() -> ApiError {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "TaskExists",
+            "The specified task already exists.",
+        )
+    }
+
+    /// A request body that is not valid, with the reason in the details.
+    pub(crate) fn body_invalid(reason: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestBody",
+            "The specified request body is not valid.",
+        )
+        .with("Reason", reason)
+    }
+
+    /// A server-side failure, such as a database write that failed. Its cause is logged
+    /// where it happens, not sent to the client.
+    pub(crate) fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "The server encountered an internal error. Please retry the request.",
+        )
+    }
+
+    /// Returns the HTTP status.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Query(error) => match error.code() {
+                "TaskNotFound" => StatusCode::NOT_FOUND,
+                "InternalError" => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            ApiError::Service { status, .. } => *status,
+        }
+    }
+
+    /// Returns the Batch error code.
+    pub(crate) fn code(&self) -> &str {
+        match self {
+            ApiError::Query(error) => error.code(),
+            ApiError::Service { code, .. } => code,
+        }
+    }
+
+    /// Builds the Batch error body.
+    pub(crate) fn body(&self, service_url: &str, request_id: &str, time: &str) -> Value {
+        match self {
+            ApiError::Query(error) => error_body(service_url, error, request_id, time),
+            ApiError::Service {
+                code,
+                message,
+                values,
+                ..
+            } => {
+                let message = ErrorMessage {
+                    code,
+                    text: message,
+                    request_id,
+                    time,
+                };
+                service_error_body(service_url, &message, values)
+            }
+        }
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> ApiError {
+        ApiError::Query(Box::new(error))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Converts an error response that did not come from an [`ApiError`], such as axum's 405
+/// for a method a path lacks, into one.
+pub(crate) fn from_status(status: StatusCode) -> ApiError {
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "UnsupportedHttpVerb",
+            "The resource doesn't support the specified HTTP verb.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "RequestBodyTooLarge",
+            "The request body is too large and exceeds the maximum permissible limit.",
+        ),
+        StatusCode::NOT_FOUND => ApiError::new(
+            status,
+            "ResourceNotFound",
+            "The specified resource does not exist.",
+        ),
+        _ if status.is_server_error() => ApiError::internal(),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidUri",
+            "The requested URI does not represent any resource on the server.",
+        ),
+    }
+}
+
+/// The handler for paths that name no operation.
+pub(crate) async fn unknown_resource() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "InvalidUri",
+        "The requested URI does not represent any resource on the server.",
+    )
+}
+
+/// A JSON response with the Batch content type.
+pub(crate) fn json(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    response
+}
+
+/// A response without a body, such as 201 Created for an added task.
+pub(crate) fn empty(status: StatusCode) -> Response {
+    status.into_response()
+}

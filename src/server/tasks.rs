@@ -1,0 +1,334 @@
+//! Task operations: add, add collection, get, list, delete, terminate and Get Task Counts.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::body;
+use super::context::RequestContext;
+use super::jobs::with_metadata;
+use super::reply::{self, ApiError};
+use super::state::{AppState, Job, TaskChange};
+use crate::bind::Mode;
+use crate::datetime::DateTime;
+use crate::engine::Engine;
+use crate::fold::fold_case;
+use crate::query::{CountsParams, ListParams};
+use crate::response::Projection;
+use crate::task::TaskRecord;
+
+/// The most tasks one Add Task Collection call takes, as the service documents it.
+const MAX_COLLECTION_TASKS: usize = 100;
+
+/// `POST /jobs/{jobId}/tasks`: Add Task. Returns 201 Created.
+pub(crate) async fn add(
+    State(state): State<Arc<AppState>>,
+    Extension(context): Extension<RequestContext>,
+    Path(job_id): Path<String>,
+    request_body: Body,
+) -> Result<Response, ApiError> {
+    let job = state.job(&job_id)?;
+    let json = body::read_json(request_body).await?;
+    let record = body::new_task(
+        json,
+        context.api_version,
+        &job_url(&context.service_url, &job),
+        state.now(),
+    )?;
+    let task: Value = serde_json::from_str(record.json()).unwrap_or_default();
+
+    let writer = job.writer().await?;
+    if writer.job.engine().store().get(record.id()).is_some() {
+        return Err(ApiError::task_exists());
+    }
+    state.commit(&writer, vec![TaskChange::Put(record)]).await?;
+
+    let mut response = reply::empty(StatusCode::CREATED);
+    response.headers_mut().extend(entity_headers(&task));
+    location_headers(&mut response, task["url"].as_str().unwrap_or_default());
+    Ok(response)
+}
+
+/// `POST /jobs/{jobId}/addtaskcollection`: Add Task Collection.
+///
+/// Each task gets its own result in the order given: `success` with its `eTag`, or
+/// `clienterror` with a Batch error, such as `TaskExists` for an id that is taken or
+/// repeated in the same call. The tasks that succeed are stored in one transaction.
+pub(crate) async fn add_collection(
+    State(state): State<Arc<AppState>>,
+    Extension(context): Extension<RequestContext>,
+    Path(job_id): Path<String>,
+    request_body: Body,
+) -> Result<Response, ApiError> {
+    let job = state.job(&job_id)?;
+    let mut collection = body::object(body::read_json(request_body).await?, "a task collection")?;
+    let Some(Value::Array(items)) = collection.remove("value") else {
+        return Err(ApiError::body_invalid("expected a 'value' array of tasks"));
+    };
+    if items.is_empty() || items.len() > MAX_COLLECTION_TASKS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidPropertyValue",
+            "The value provided for one of the properties in the request body is invalid.",
+        )
+        .with("PropertyName", "value")
+        .with("Reason", "a task collection holds 1 to 100 tasks"));
+    }
+
+    let url = job_url(&context.service_url, &job);
+    let now = state.now();
+    let built: Vec<(String, Result<TaskRecord, ApiError>)> = items
+        .into_iter()
+        .map(|item| {
+            let id = item["id"].as_str().unwrap_or_default().to_owned();
+            (id, body::new_task(item, context.api_version, &url, now))
+        })
+        .collect();
+
+    let writer = job.writer().await?;
+    let mut outcomes = Vec::with_capacity(built.len());
+    let mut changes = Vec::new();
+    let mut taken: Vec<String> = Vec::new();
+    {
+        let engine = writer.job.engine();
+        for (id, result) in built {
+            let outcome = result.and_then(|record| {
+                let folded = record.folded_id().to_owned();
+                if engine.store().get(&folded).is_some() || taken.contains(&folded) {
+                    return Err(ApiError::task_exists());
+                }
+                taken.push(folded);
+                let task: Value = serde_json::from_str(record.json()).unwrap_or_default();
+                changes.push(TaskChange::Put(record));
+                Ok(task)
+            });
+            outcomes.push((id, outcome));
+        }
+    }
+    if !changes.is_empty() {
+        state.commit(&writer, changes).await?;
+    }
+
+    let time = DateTime::now().to_utc_string();
+    let results: Vec<Value> = outcomes
+        .into_iter()
+        .map(|(id, outcome)| match outcome {
+            Ok(task) => json!({
+                "status": "success",
+                "taskId": id,
+                "eTag": task["eTag"],
+                "lastModified": task["lastModified"],
+                "location": task["url"],
+            }),
+            Err(error) => {
+                let mut detail = error.body(&context.service_url, &context.request_id, &time);
+                if let Value::Object(fields) = &mut detail {
+                    fields.shift_remove("odata.metadata");
+                }
+                let status = if error.status().is_server_error() {
+                    "servererror"
+                } else {
+                    "clienterror"
+                };
+                json!({ "status": status, "taskId": id, "error": detail })
+            }
+        })
+        .collect();
+    let body = json!({
+        "odata.metadata": format!("{}/$metadata#taskaddresult", context.service_url),
+        "value": results,
+    });
+    Ok(reply::json(StatusCode::OK, body))
+}
+
+/// `GET /jobs/{jobId}/tasks/{taskId}`: Get Task, with `$select` and `$expand`.
+pub(crate) async fn get(
+    State(state): State<Arc<AppState>>,
+    Extension(context): Extension<RequestContext>,
+    Path((job_id, task_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = ListParams::from_query(query.as_deref().unwrap_or(""))?;
+    let select = Engine::check_select(&params)?;
+    let job = state.job(&job_id)?;
+    let task = stored_task(&job, &task_id)?;
+
+    let projection = Projection::new(params.api_version, select, params.expand_stats);
+    let metadata = format!("{}/$metadata#tasks/@Element", context.service_url);
+    let body = with_metadata(&metadata, &projection.apply(task.clone()));
+    let mut response = reply::json(StatusCode::OK, body);
+    response.headers_mut().extend(entity_headers(&task));
+    Ok(response)
+}
+
+/// `GET /jobs/{jobId}/tasks`: List Tasks, run by the engine in strict mode, as the service
+/// accepts only its documented filter table.
+pub(crate) async fn list(
+    State(state): State<Arc<AppState>>,
+    Extension(context): Extension<RequestContext>,
+    Path(job_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = ListParams::from_query(query.as_deref().unwrap_or(""))?;
+    let job = state.job(&job_id)?;
+    let list_url = format!("{}/tasks", job_url(&context.service_url, &job));
+    let body = job
+        .engine()
+        .list(&params, Mode::Strict, &context.service_url, &list_url)?;
+    Ok(reply::json(StatusCode::OK, body))
+}
+
+/// `GET /jobs/{jobId}/taskcounts`: Get Task Counts.
+pub(crate) async fn counts(
+    State(state): State<Arc<AppState>>,
+    Extension(context): Extension<RequestContext>,
+    Path(job_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = CountsParams::from_query(query.as_deref().unwrap_or(""))?;
+    let job = state.job(&job_id)?;
+    let body = job.engine().counts(&params, &context.service_url);
+    Ok(reply::json(StatusCode::OK, body))
+}
+
+/// `DELETE /jobs/{jobId}/tasks/{taskId}`: Delete Task. Returns 200 OK.
+pub(crate) async fn delete(
+    State(state): State<Arc<AppState>>,
+    Path((job_id, task_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let job = state.job(&job_id)?;
+    let writer = job.writer().await?;
+    stored_task(writer.job, &task_id)?;
+    let change = TaskChange::Delete(fold_case(&task_id));
+    state.commit(&writer, vec![change]).await?;
+    Ok(reply::empty(StatusCode::OK))
+}
+
+/// `POST /jobs/{jobId}/tasks/{taskId}/terminate`: Terminate Task. Returns 204 No Content.
+///
+/// The task completes with the failure the service records for it: result `failure` and
+/// failureInfo category `usererror`, code `TaskEnded`.
+pub(crate) async fn terminate(
+    State(state): State<Arc<AppState>>,
+    Path((job_id, task_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let job = state.job(&job_id)?;
+    let writer = job.writer().await?;
+    let Value::Object(mut task) = stored_task(writer.job, &task_id)? else {
+        return Err(ApiError::internal());
+    };
+    if task.get("state").and_then(Value::as_str) == Some("completed") {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "TaskCompleted",
+            "The specified task is already completed.",
+        ));
+    }
+
+    let now = state.now();
+    body::set_state(&mut task, "completed", now);
+    let mut info = body::take_object(&mut task, "executionInfo");
+    info.insert("endTime".into(), now.to_utc_string().into());
+    info.insert("result".into(), "failure".into());
+    info.insert(
+        "failureInfo".into(),
+        json!({
+            "category": "usererror",
+            "code": "TaskEnded",
+            "message": "Task Was Ended by User Request",
+        }),
+    );
+    task.insert("executionInfo".into(), Value::Object(info));
+    let record = body::record(task)?;
+    state.commit(&writer, vec![TaskChange::Put(record)]).await?;
+    Ok(reply::empty(StatusCode::NO_CONTENT))
+}
+
+/// Returns the stored JSON of a task, or 404 `TaskNotFound`.
+fn stored_task(job: &Job, task_id: &str) -> Result<Value, ApiError> {
+    let engine = job.engine();
+    let text = engine
+        .store()
+        .get(task_id)
+        .ok_or_else(ApiError::task_not_found)?;
+    serde_json::from_str(text).map_err(|error| {
+        tracing::error!(%error, job = %job.folded_id, task = task_id, "stored task is not JSON");
+        ApiError::internal()
+    })
+}
+
+/// Returns the URL of a job at the address the client used, which can differ from the
+/// address in the job's stored `url`, such as after a restart on another port.
+fn job_url(service_url: &str, job: &Job) -> String {
+    let id = job.json["id"].as_str().unwrap_or_default();
+    format!("{service_url}/jobs/{id}")
+}
+
+/// Returns the `ETag` and `Last-Modified` headers of a job or task.
+pub(crate) fn entity_headers(entity: &Value) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(value) = entity["eTag"]
+        .as_str()
+        .and_then(|etag| HeaderValue::from_str(etag).ok())
+    {
+        headers.insert(header::ETAG, value);
+    }
+    let modified = entity["lastModified"]
+        .as_str()
+        .and_then(|text| DateTime::parse_iso(text).ok())
+        .and_then(http_date);
+    if let Some(value) = modified.and_then(|text| HeaderValue::from_str(&text).ok()) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    headers
+}
+
+/// Adds the `Location` and `DataServiceId` headers of a created job or task.
+pub(crate) fn location_headers(response: &mut Response, url: &str) {
+    if let Ok(value) = HeaderValue::from_str(url) {
+        response
+            .headers_mut()
+            .insert(header::LOCATION, value.clone());
+        response.headers_mut().insert("dataserviceid", value);
+    }
+}
+
+/// Formats a date-time as an HTTP date (RFC 1123), or `None` before 1970.
+fn http_date(time: DateTime) -> Option<String> {
+    // Ticks from 0001-01-01 to the Unix epoch, 1970-01-01.
+    const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
+    let since_epoch = u64::try_from(time.ticks().checked_sub(UNIX_EPOCH_TICKS)?).ok()?;
+    let system = SystemTime::UNIX_EPOCH + Duration::from_nanos(since_epoch.saturating_mul(100));
+    Some(httpdate::fmt_http_date(system))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_date_formats_rfc1123() {
+        let time = DateTime::parse("2018-03-13T07:19:29.5819177Z").unwrap();
+        assert_eq!(
+            http_date(time).as_deref(),
+            Some("Tue, 13 Mar 2018 07:19:29 GMT")
+        );
+    }
+
+    #[test]
+    fn entity_headers_carry_etag() {
+        let task = json!({"id": "a", "eTag": "0x1", "lastModified": "2018-03-13T07:19:29Z"});
+        let headers = entity_headers(&task);
+        assert_eq!(headers[header::ETAG], "0x1");
+        assert_eq!(
+            headers[header::LAST_MODIFIED],
+            "Tue, 13 Mar 2018 07:19:29 GMT"
+        );
+    }
+}
