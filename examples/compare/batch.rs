@@ -1,0 +1,170 @@
+//! The batch-odata side: load the data file into a store, run the query set through
+//! `Filter` and `Engine`, as a server would, and the mixed workload through `Store::upsert`.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::time::Instant;
+
+use batch_odata::bind::Mode;
+use batch_odata::engine::Engine;
+use batch_odata::filter::Filter;
+use batch_odata::fold::fold_case;
+use batch_odata::query::{ListParams, SkipToken};
+use batch_odata::store::{Store, TaskCounts};
+use batch_odata::task::TaskRecord;
+use batch_odata::version::ApiVersion;
+
+use crate::common::{
+    EngineReport, LIST_URL, Measurement, Mixed, SERVICE_URL, body_ids, keep, list_params,
+    median_ns, status_kib, transitions,
+};
+use crate::queries::{Query, mixed_set, query_set};
+
+type Failure = Box<dyn std::error::Error>;
+
+pub fn run(data: &Path, tasks: u64, changes: u64, rounds: u64) -> Result<EngineReport, Failure> {
+    let started = Instant::now();
+    let store = Store::load_from_reader(BufReader::with_capacity(1 << 20, File::open(data)?))?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let json_bytes: usize = (0..store.len() as u32)
+        .filter_map(|row| store.task_at(row))
+        .map(str::len)
+        .sum();
+    let mut report = EngineReport {
+        engine: "batch-odata".into(),
+        tasks,
+        load_seconds,
+        rss_after_load_kib: status_kib("VmRSS"),
+        heap_bytes: Some(store.heap_size() as u64),
+        json_bytes: json_bytes as u64,
+        ..EngineReport::default()
+    };
+    let mut engine = Engine::new(store);
+
+    let (median, samples) = median_ns(|| keep(engine.store().counts()));
+    report.measurements.push(Measurement {
+        name: "1 counts".into(),
+        counts: counts_vector(engine.store().counts()),
+        median_ns: median,
+        samples,
+        ..Measurement::default()
+    });
+
+    // Query 7 is about 100 bytes long, the size the compile target is stated for.
+    let compiled = &query_set(tasks)[5].filter;
+    let (median, samples) = median_ns(|| keep(Filter::parse(compiled, ApiVersion::LATEST)));
+    report.measurements.push(Measurement {
+        name: format!("compile ({} bytes)", compiled.len()),
+        median_ns: median,
+        samples,
+        ..Measurement::default()
+    });
+
+    for query in query_set(tasks) {
+        report.measurements.push(measure_count(&engine, &query)?);
+        report.measurements.push(measure_pages(&engine, &query)?);
+    }
+
+    let texts = transitions(data, tasks, changes)?;
+    report.mixed = mixed(&mut engine, &texts, tasks, rounds)?;
+    report.peak_rss_kib = status_kib("VmHWM");
+    Ok(report)
+}
+
+fn counts_vector(counts: TaskCounts) -> Vec<u64> {
+    vec![
+        counts.active,
+        counts.running,
+        counts.completed,
+        counts.succeeded,
+        counts.failed,
+    ]
+}
+
+/// Returns the filtered count, compiling the filter as a request would.
+fn count(engine: &Engine, filter: &str) -> Result<u64, Failure> {
+    let compiled = Filter::parse(filter, ApiVersion::LATEST)?;
+    Ok(engine.store().count(compiled.plan()))
+}
+
+/// Measures the count with the filter compiled once, as SQLite's side reuses its prepared
+/// statement. The compile is measured on its own.
+fn measure_count(engine: &Engine, query: &Query) -> Result<Measurement, Failure> {
+    let matches = count(engine, &query.filter)?;
+    let compiled = Filter::parse(&query.filter, ApiVersion::LATEST)?;
+    let (median, samples) = median_ns(|| keep(engine.store().count(compiled.plan())));
+    Ok(Measurement {
+        name: format!("{} count", query.name),
+        counts: vec![matches],
+        median_ns: median,
+        samples,
+        ..Measurement::default()
+    })
+}
+
+/// Returns the ids of `pages` List Tasks pages, each body serialized to text as a server
+/// sends it.
+fn pages(engine: &Engine, params: &ListParams, pages: usize) -> Result<Vec<String>, Failure> {
+    let mut params = params.clone();
+    let mut ids = Vec::new();
+    for _ in 0..pages {
+        let body = engine.list(&params, Mode::Extended, SERVICE_URL, LIST_URL)?;
+        keep(serde_json::to_string(&body)?);
+        let page_ids = body_ids(&body);
+        let last = match page_ids.last() {
+            Some(last) if body.get("odata.nextLink").is_some() => fold_case(last),
+            _ => {
+                ids.extend(page_ids);
+                break;
+            }
+        };
+        ids.extend(page_ids);
+        params.skip_token = Some(SkipToken::new(&last));
+    }
+    Ok(ids)
+}
+
+fn measure_pages(engine: &Engine, query: &Query) -> Result<Measurement, Failure> {
+    let params = list_params(&query.filter);
+    let ids = pages(engine, &params, query.pages)?;
+    let (median, samples) = median_ns(|| keep(pages(engine, &params, query.pages)));
+    Ok(Measurement {
+        name: format!("{} page x{}", query.name, query.pages),
+        ids,
+        median_ns: median,
+        samples,
+        ..Measurement::default()
+    })
+}
+
+/// Applies the transitions in `rounds` equal batches, each followed by the count and the
+/// first page of queries 2 to 4. The store is not shared between threads, so writes and
+/// queries alternate on one thread.
+fn mixed(engine: &mut Engine, texts: &[String], tasks: u64, rounds: u64) -> Result<Mixed, Failure> {
+    let queries = mixed_set(tasks);
+    let params: Vec<ListParams> = queries.iter().map(|q| list_params(&q.filter)).collect();
+    let batch = texts.len().div_ceil(rounds.max(1) as usize).max(1);
+    let mut mixed = Mixed::default();
+    for chunk in texts.chunks(batch) {
+        let started = Instant::now();
+        for text in chunk {
+            engine.store_mut().upsert(TaskRecord::parse(text)?)?;
+        }
+        mixed.transition_seconds += started.elapsed().as_secs_f64();
+        mixed.transitions += chunk.len() as u64;
+
+        let started = Instant::now();
+        for (query, params) in queries.iter().zip(&params) {
+            keep(count(engine, &query.filter)?);
+            keep(pages(engine, params, 1)?);
+        }
+        mixed.query_seconds += started.elapsed().as_secs_f64();
+        mixed.queries += 2 * queries.len() as u64;
+    }
+    mixed.counts_after = counts_vector(engine.store().counts());
+    for query in &queries {
+        mixed.counts_after.push(count(engine, &query.filter)?);
+    }
+    Ok(mixed)
+}
