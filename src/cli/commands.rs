@@ -206,7 +206,7 @@ fn rejected<T>(rejection: Rejection) -> Result<T, Failure> {
 }
 
 /// Warns about parameters that List Tasks ignores but that look like a misspelled one,
-/// such as `$Filter`: names are case-sensitive, so the service would ignore them too.
+/// such as `$Filter`. Parameter names are case-sensitive, so the engine ignores them.
 fn warn_ignored(parameters: &[(String, String)]) {
     const KNOWN: [&str; 7] = [
         "api-version",

@@ -4,7 +4,7 @@ use batch_odata::error::Error;
 use batch_odata::query::decode_query;
 use batch_odata::version::ApiVersion;
 
-/// Why the parameters could not be collected.
+/// The reason the parameters could not be collected.
 pub(super) enum Rejection {
     /// The raw query string is invalid: exit 1, rendered in the command's format.
     Invalid(Error),
