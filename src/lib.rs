@@ -87,6 +87,13 @@
 //! before it recurses and builds `and`/`or` chains as flat lists, so no input can
 //! overflow the stack; every limit has its own error kind with a span.
 //!
+//! The length limit is checked first, before lexing, so an oversized filter costs no
+//! more than that check. Binding, normalization, execution and dropping the trees recurse
+//! once per nesting level of the parsed filter, so the depth limit bounds them too: a
+//! filter at every default limit compiles and runs on a 2 MiB thread stack, in an
+//! unoptimized build as well. [`lexer::tokenize`] has no limit of its own and takes
+//! memory in proportion to its input, so bound the input before calling it directly.
+//!
 //! # Errors
 //!
 //! Every failure is an [`error::Error`]: a kind named subject first

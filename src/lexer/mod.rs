@@ -66,6 +66,13 @@ pub enum TokenKind {
 /// * [`ErrorKind::PropertyPathInvalid`] on an empty path segment, as in `a//b`;
 /// * [`ErrorKind::DateTimeInvalid`], spanning the bad field inside the literal.
 ///
+/// # Memory
+///
+/// `tokenize` has no limit of its own: it returns one 48-byte [`Token`] per token, at most
+/// one per input byte (as in `,,,,`), plus the text of identifiers and strings. So a
+/// caller must bound the input length first, as [`crate::syntax::parse`] does with
+/// [`Limits::max_length`](crate::syntax::Limits::max_length) before it calls `tokenize`.
+///
 /// ```
 /// use batch_odata::lexer::{TokenKind, tokenize};
 ///

@@ -106,7 +106,13 @@ pub fn parse(input: &str, limits: &Limits) -> Result<Expr, Error> {
         let kind = ErrorKind::InputTooLong {
             max: limits.max_length,
         };
-        let span = Span::new(limits.max_length, input.len());
+        // The span starts at the first char that does not fit, which may begin before the
+        // limit, so that slicing the input by the span cannot split a char.
+        let start = (0..=limits.max_length)
+            .rev()
+            .find(|&index| input.is_char_boundary(index))
+            .unwrap_or(0);
+        let span = Span::new(start, input.len());
         return Err(Error::new(kind, Parameter::Filter, span, input));
     }
     let tokens = tokenize(input)?;
@@ -962,6 +968,16 @@ mod tests {
             (ErrorKind::InputTooLong { max: 40 }, "'")
         );
         assert!(parse(&"a".repeat(40), &limits()).is_ok());
+    }
+
+    #[test]
+    fn length_limit_span_starts_on_char() {
+        // '€' is 3 bytes, so the 40-byte limit falls inside the first one.
+        let input = format!("{}€€", "a".repeat(38));
+        assert_eq!(
+            limit_error(&input),
+            (ErrorKind::InputTooLong { max: 40 }, "€€")
+        );
     }
 
     #[test]
