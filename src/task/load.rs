@@ -11,6 +11,7 @@
 //! NDJSON and multi-line documents are read one task at a time. A body written on one line
 //! is parsed as a whole first, so it takes memory for the parsed JSON of all its tasks.
 
+use std::collections::HashSet;
 use std::io::{self, BufRead, Cursor, Read};
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -50,32 +51,18 @@ pub fn load_tasks(text: &str) -> Result<Vec<TaskRecord>, Error> {
 /// all the records are. To build a store from a large file without holding its records,
 /// use [`crate::store::Store::load_from_reader`].
 pub fn load_tasks_from_reader(reader: impl BufRead) -> Result<Vec<TaskRecord>, Error> {
+    // Ids are checked as the tasks arrive, so that a duplicate is reported before an
+    // invalid task after it, as `Store::load_from_reader` reports it on the same text.
     let mut records = Vec::new();
-    let mut lines = Vec::new();
+    let mut seen = HashSet::new();
     read_tasks(reader, |line, record| {
-        lines.push(line);
+        if !seen.insert(record.folded_id().to_owned()) {
+            return Err(duplicate_id(line, record.id()));
+        }
         records.push(record);
         Ok(())
     })?;
-
-    // Sorting positions by folded id puts duplicates next to each other. The earliest
-    // position that repeats an id is where a reader going line by line would stop.
-    let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_unstable_by(|&a, &b| {
-        records[a]
-            .folded_id()
-            .cmp(records[b].folded_id())
-            .then(a.cmp(&b))
-    });
-    let second = order
-        .windows(2)
-        .filter(|pair| records[pair[0]].folded_id() == records[pair[1]].folded_id())
-        .map(|pair| pair[1])
-        .min();
-    match second {
-        Some(index) => Err(duplicate_id(lines[index], records[index].id())),
-        None => Ok(records),
-    }
+    Ok(records)
 }
 
 /// Reads tasks one at a time and passes each, with its line, to `visit`.
@@ -421,6 +408,19 @@ mod tests {
                 id: "tASK".into()
             }
         );
+    }
+
+    #[test]
+    fn duplicate_id_before_later_error() {
+        // A JSON array whose second task repeats the first id, then a stray byte after it.
+        let text = "[\n{\"id\": \"a\"},\n{\"id\": \"A\"}\n]\u{14}";
+        let duplicate = ErrorKind::TaskIdDuplicate {
+            line: 2,
+            id: "A".into(),
+        };
+        assert_eq!(kind(load_tasks(text)), duplicate);
+        let store = crate::store::Store::load(text);
+        assert_eq!(store.map(|_| ()).unwrap_err().kind(), &duplicate);
     }
 
     #[test]
