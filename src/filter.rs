@@ -11,7 +11,7 @@ use crate::version::ApiVersion;
 pub struct Options {
     /// The api-version whose schema the filter is checked against.
     pub version: ApiVersion,
-    /// Which properties and forms are accepted.
+    /// The binding mode: the properties and forms accepted.
     pub mode: Mode,
     /// Size and nesting limits.
     pub limits: Limits,

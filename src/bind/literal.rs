@@ -12,7 +12,7 @@ use crate::syntax::{CompareOp, Literal};
 pub(super) struct Mismatch {
     pub found: &'static str,
     pub hint: Option<String>,
-    /// Why a string of the right type did not parse, such as a malformed duration.
+    /// The reason a string of the right type did not parse, such as a malformed duration.
     pub invalid: Option<String>,
 }
 

@@ -153,7 +153,7 @@ struct ServeArgs {
     /// Move unfinished tasks towards completion at this many state transitions per second.
     #[arg(long, value_name = "RATE")]
     simulate: Option<f64>,
-    /// Start a new data directory empty, without the demo job that holds the built-in data
+    /// Start a new data directory empty, without the demo job that contains the built-in data
     /// set.
     #[arg(long)]
     no_demo: bool,

@@ -18,7 +18,7 @@ use crate::datetime::DateTime;
 use crate::query::{decode_query, parse_api_version};
 use crate::version::ApiVersion;
 
-/// What handlers know about the request besides its own parts.
+/// The request data handlers use besides the request's own parts.
 #[derive(Clone, Debug)]
 pub(crate) struct RequestContext {
     /// The api-version, already checked.

@@ -60,7 +60,7 @@ pub struct Server {
     simulate: Option<f64>,
 }
 
-/// Why the server could not start or stopped with an error.
+/// The error that stopped the server or kept it from starting.
 #[derive(Debug)]
 pub enum StartError {
     /// The configuration is not allowed, such as a public address without a key.

@@ -31,7 +31,7 @@ use crate::task::TaskRecord;
 /// Loads with more tasks than this show a progress bar on a terminal.
 const PROGRESS_MIN_TASKS: usize = 100_000;
 
-/// The id of the job that holds the built-in data set.
+/// The id of the job that contains the built-in data set.
 const DEMO_JOB_ID: &str = "demo";
 
 /// The server's shared state.
@@ -157,7 +157,7 @@ impl AppState {
         Ok(())
     }
 
-    /// Adds the job that holds the built-in data set.
+    /// Adds the job that contains the built-in data set.
     pub(crate) async fn add_demo_job(&self) -> Result<(), StorageError> {
         let tasks = dataset::builtin().map_err(|error| StorageError::from_data(&error))?;
         let count = tasks.len();

@@ -23,7 +23,7 @@ use crate::query::{CountsParams, ListParams};
 use crate::response::Projection;
 use crate::task::TaskRecord;
 
-/// The most tasks one Add Task Collection call takes, as the service documents it.
+/// The maximum number of tasks in one Add Task Collection call, as the service documents it.
 const MAX_COLLECTION_TASKS: usize = 100;
 
 /// `POST /jobs/{jobId}/tasks`: Add Task. Returns 201 Created.

@@ -8,7 +8,7 @@ use crate::span::Span;
 /// A node of the syntax tree with the span of the text it was parsed from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
-    /// What the node is.
+    /// The node's kind.
     pub kind: ExprKind,
     /// The bytes of the filter this node covers, parentheses around it excluded.
     pub span: Span,

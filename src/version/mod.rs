@@ -41,7 +41,7 @@ pub enum ApiVersion {
     V2018_12_01_8_0,
 }
 
-/// Why an api-version string was rejected.
+/// The reason an api-version string was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VersionError {
     /// The value does not have the shape `YYYY-MM-DD.major.minor`.
