@@ -114,6 +114,7 @@ pub mod exec;
 pub mod filter;
 pub mod fold;
 pub mod generate;
+pub mod harness;
 pub mod lexer;
 pub mod plan;
 pub mod query;
