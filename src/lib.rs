@@ -90,6 +90,7 @@
 //! | [`syntax::Limits::max_terms`] | 4096 | `TermsTooMany` | the first term past the limit |
 //! | [`syntax::Limits::max_in_list`] | 1000 | `InListTooLong` | the first value past the limit |
 //! | [`query::ParamLimits`] `$select` items | 100 | `SelectTooLong` | from the first item past the limit to the end |
+//! | `timeout` of List Tasks | 30 seconds | `OperationTimedOut` | the `timeout` value, or empty when absent |
 //!
 //! The length limit is checked first, before lexing, so an oversized filter costs no
 //! more than that check. The parser checks depth before it recurses and builds `and`/`or`
@@ -101,6 +102,12 @@
 //! levels, which keeps that guarantee whatever the caller sets. [`lexer::tokenize`] has no
 //! limit of its own and takes memory in proportion to its input, so bound the input
 //! before calling it directly.
+//!
+//! [`engine::Engine::list`] stops evaluating a page once the request's `timeout` (at most
+//! 30 seconds, as in the service) has passed, and returns `OperationTimedOut`. Scans and
+//! walks read the clock every 4096 rows. The service sends this code with HTTP 500, but
+//! the server sends it with 400. The filter requested the work, so a retry would time out
+//! again, and the retry policies of HTTP clients, the Azure SDKs' among them, retry a 500.
 //!
 //! # Errors
 //!
