@@ -272,7 +272,7 @@ pub fn check_differential(
     let Ok(bound) = bind(&expr, filter, ApiVersion::LATEST, Mode::Extended) else {
         return;
     };
-    let job = Job {
+    let filter_under_test = FilterUnderTest {
         normalized: normalize(bound.clone()),
         bound,
         filter,
@@ -284,7 +284,7 @@ pub fn check_differential(
     for task in tasks {
         upsert(&mut store, &mut model, task.clone());
     }
-    job.check(&store, &model);
+    filter_under_test.check(&store, &model);
 
     for change in changes {
         match change {
@@ -302,7 +302,7 @@ pub fn check_differential(
                 upsert(&mut store, &mut model, task);
             }
         }
-        job.check(&store, &model);
+        filter_under_test.check(&store, &model);
     }
 }
 
@@ -318,14 +318,14 @@ fn upsert(store: &mut Store, model: &mut Model, task: Map<String, Value>) {
 }
 
 /// The filter of a differential check, bound and normalized.
-struct Job<'f> {
+struct FilterUnderTest<'f> {
     bound: Plan,
     normalized: Plan,
     filter: &'f str,
     page_size: usize,
 }
 
-impl Job<'_> {
+impl FilterUnderTest<'_> {
     /// Compares the store with the reference evaluator over the model.
     fn check(&self, store: &Store, model: &Model) {
         let text = self.filter;
