@@ -200,14 +200,18 @@ fn generator() -> Generator<'static> {
 }
 
 /// Joins tokens with random white space, as the grammar allows between any two tokens.
+/// Next to a parenthesis or a comma the white space is often left out, because no two
+/// tokens there can read as one, as in `not(a eq 1)` or `startswith(id,'x')`.
 fn join(tokens: &[String], rng: &mut Rng) -> String {
     const SPACES: [&str; 4] = [" ", " ", "\t", "  "];
+    let is_punctuation = |token: &str| matches!(token, "(" | ")" | ",");
     let mut text = String::new();
     if rng.ratio(1, 8) {
         text.push_str(SPACES[rng.below(SPACES.len())]);
     }
     for (index, token) in tokens.iter().enumerate() {
-        if index > 0 {
+        let glued = index > 0 && (is_punctuation(&tokens[index - 1]) || is_punctuation(token));
+        if index > 0 && !(glued && rng.ratio(1, 2)) {
             text.push_str(SPACES[rng.below(SPACES.len())]);
         }
         text.push_str(token);
