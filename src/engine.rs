@@ -1,14 +1,20 @@
 //! List Tasks and Get Task Counts over a task store: parameters in, response bodies out.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::bind::Mode;
 use crate::error::{Error, ErrorKind, Parameter};
+use crate::exec::Deadline;
 use crate::filter::{Filter, Options};
 use crate::plan::Plan;
 use crate::query::{CountsParams, ListParams, SkipToken, next_link};
 use crate::response::{Projection, counts_body, list_body, select_names};
 use crate::store::Store;
+
+/// The `timeout` in seconds when a request gives none, as in the service.
+const DEFAULT_TIMEOUT_SECONDS: u32 = 30;
 
 /// A task store with the Batch list operations on top.
 #[derive(Default)]
@@ -36,12 +42,39 @@ impl Engine {
     ///
     /// `service_url` is the account URL for `odata.metadata`, and `list_url` the URL of
     /// this job's task list, which `odata.nextLink` extends with the parameters.
+    ///
+    /// # Errors
+    ///
+    /// Besides the errors of the parameters, returns [`ErrorKind::OperationTimedOut`] when
+    /// evaluating the page takes longer than the request's `timeout` (30 seconds when
+    /// absent): see [`Engine::list_until`].
     pub fn list(
         &self,
         params: &ListParams,
         mode: Mode,
         service_url: &str,
         list_url: &str,
+    ) -> Result<Value, Error> {
+        let seconds = params.timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+        let deadline = Deadline::after(Duration::from_secs(seconds.into()));
+        self.list_until(params, mode, service_url, list_url, &deadline)
+    }
+
+    /// Runs List Tasks like [`Engine::list`], with `deadline` in place of the one the
+    /// request's `timeout` sets.
+    ///
+    /// A page that is not evaluated by the deadline is an [`ErrorKind::OperationTimedOut`]
+    /// error about the `timeout` parameter. Its Batch code is the service's
+    /// `OperationTimedOut`, but the server sends it with HTTP 400 rather than the service's
+    /// 500. The filter requested the work, so a retry would time out again, and the
+    /// retry policies of HTTP clients, the Azure SDKs' among them, retry a 500.
+    pub fn list_until(
+        &self,
+        params: &ListParams,
+        mode: Mode,
+        service_url: &str,
+        list_url: &str,
+        deadline: &Deadline,
     ) -> Result<Value, Error> {
         let plan = match &params.filter {
             Some(text) => {
@@ -53,10 +86,11 @@ impl Engine {
         let select = Engine::check_select(params)?;
         let projection = Projection::new(params.api_version, select, params.expand_stats);
 
-        // TODO(#5): enforce `params.timeout` as a work budget, so that a filter of many
-        // unindexed predicates cannot run for minutes over millions of tasks.
         let after = params.skip_token.as_ref().map(SkipToken::last_id);
-        let page = self.store.page(&plan, after, params.max_results as usize);
+        let limit = params.max_results as usize;
+        let Some(page) = self.store.page_until(&plan, after, limit, deadline) else {
+            return Err(timed_out(params));
+        };
         let tasks = page
             .tasks
             .iter()
@@ -100,5 +134,86 @@ impl Engine {
     /// older than 2017-06-01.5.1, which lack the operation.
     pub fn counts(&self, params: &CountsParams, service_url: &str) -> Value {
         counts_body(service_url, &self.store.counts(), params.api_version)
+    }
+}
+
+/// Returns the error for a List Tasks page that was not evaluated in time, about the
+/// request's `timeout` value, or about no text when the default applied.
+fn timed_out(params: &ListParams) -> Error {
+    let seconds = params.timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    let text = params
+        .original
+        .iter()
+        .find(|(name, _)| name == "timeout")
+        .map_or("", |(_, value)| value.as_str());
+    Error::whole(
+        ErrorKind::OperationTimedOut { seconds },
+        Parameter::Timeout,
+        text,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+
+    const URL: &str = "https://account.region.batch.azure.com/jobs/job/tasks";
+
+    /// Returns an engine over `count` active tasks that each run a different command.
+    fn engine(count: usize) -> Engine {
+        let lines: Vec<String> = (0..count)
+            .map(|i| format!(r#"{{"id":"task-{i}","state":"active","commandLine":"run {i}"}}"#))
+            .collect();
+        Engine::new(Store::load(&lines.join("\n")).expect("generated tasks load"))
+    }
+
+    fn params(query: &str) -> ListParams {
+        ListParams::from_query(&format!("api-version=2018-12-01.8.0&{query}")).expect("valid")
+    }
+
+    #[test]
+    fn scan_past_deadline_times_out() {
+        let engine = engine(10_000);
+        let params = params("$filter=contains(commandLine,'none')&timeout=5");
+        let expired = Deadline::after(Duration::ZERO);
+        let result = engine.list_until(&params, Mode::Extended, URL, URL, &expired);
+        let error = result.expect_err("a scan of 10,000 rows checks the deadline");
+        assert_eq!(error.kind(), &ErrorKind::OperationTimedOut { seconds: 5 });
+        assert_eq!(error.code(), "OperationTimedOut");
+        assert_eq!(error.parameter(), Parameter::Timeout);
+        assert_eq!(error.input(), "5");
+        assert_eq!(error.span(), Span::new(0, 1));
+    }
+
+    #[test]
+    fn default_timeout_is_named_without_text() {
+        let engine = engine(10_000);
+        let params = params("$filter=contains(commandLine,'none')");
+        let expired = Deadline::after(Duration::ZERO);
+        let result = engine.list_until(&params, Mode::Extended, URL, URL, &expired);
+        let error = result.expect_err("a scan of 10,000 rows checks the deadline");
+        assert_eq!(error.kind(), &ErrorKind::OperationTimedOut { seconds: 30 });
+        assert_eq!(error.input(), "");
+    }
+
+    #[test]
+    fn short_page_finishes_before_first_check() {
+        let engine = engine(10_000);
+        let params = params("$filter=state%20eq%20'active'&maxresults=10");
+        let expired = Deadline::after(Duration::ZERO);
+        let body = engine.list_until(&params, Mode::Extended, URL, URL, &expired);
+        let body = body.expect("a walk of 11 rows never reads the clock");
+        assert_eq!(body["value"].as_array().map(Vec::len), Some(10));
+    }
+
+    #[test]
+    fn timeout_budget_allows_full_scan() {
+        let engine = engine(10_000);
+        let params = params("$filter=contains(commandLine,'none')&timeout=30");
+        let body = engine
+            .list(&params, Mode::Extended, URL, URL)
+            .expect("in time");
+        assert_eq!(body["value"].as_array().map(Vec::len), Some(0));
     }
 }

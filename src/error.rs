@@ -283,6 +283,13 @@ pub enum ErrorKind {
         /// The id.
         id: String,
     },
+
+    // Execution
+    /// Evaluating a List Tasks page took longer than the request's `timeout`.
+    OperationTimedOut {
+        /// The time allowed, in seconds.
+        seconds: u32,
+    },
 }
 
 /// An error with the kind, the parameter and the span of the input it concerns.
@@ -337,6 +344,7 @@ impl Error {
             ErrorKind::ValueOutOfRange { .. } => "OutOfRangeQueryParameterValue",
             ErrorKind::OperationUnsupported { .. } => "UnsupportedRequestVersion",
             ErrorKind::TaskNotFound { .. } => "TaskNotFound",
+            ErrorKind::OperationTimedOut { .. } => "OperationTimedOut",
             ErrorKind::StoreFull { .. } => "InternalError",
             ErrorKind::TaskInvalid { .. }
             | ErrorKind::TaskIdDuplicate { .. }
@@ -357,6 +365,9 @@ impl Error {
             }
             "UnsupportedRequestVersion" => "The specified request version is not supported.",
             "TaskNotFound" => "The specified task does not exist.",
+            "OperationTimedOut" => {
+                "The operation could not be completed within the permitted time."
+            }
             "InternalError" => {
                 "The server encountered an internal error. Please retry the request."
             }
@@ -614,6 +625,11 @@ impl fmt::Display for ErrorKind {
                 write!(f, "the store is full; it holds at most {max} tasks")
             }
             ErrorKind::TaskNotFound { id } => write!(f, "task '{id}' not found"),
+            ErrorKind::OperationTimedOut { seconds } => write!(
+                f,
+                "the page was not evaluated within the timeout of {seconds} s; \
+                 narrow the filter with indexed properties such as state or id"
+            ),
         }
     }
 }

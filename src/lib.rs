@@ -81,18 +81,33 @@
 //!
 //! # Input limits
 //!
-//! [`syntax::Limits`] bounds the filter length, the nesting depth of parentheses and
-//! `not`, the number of terms and the size of an `in` list;
-//! [`query::ParamLimits`] bounds the number of `$select` items. The parser checks depth
-//! before it recurses and builds `and`/`or` chains as flat lists, so no input can
-//! overflow the stack; every limit has its own error kind with a span.
+//! Every limit has its own error kind, and its span shows where the input passed it:
+//!
+//! | limit | default | error kind | span |
+//! |---|---|---|---|
+//! | [`syntax::Limits::max_length`] | 65,536 bytes | `InputTooLong` | from the first char that does not fit to the end |
+//! | [`syntax::Limits::max_depth`] | 64, capped at [`syntax::Limits::DEPTH_CAP`] | `NestingTooDeep` | the `(` or `not` one level too deep |
+//! | [`syntax::Limits::max_terms`] | 4096 | `TermsTooMany` | the first term past the limit |
+//! | [`syntax::Limits::max_in_list`] | 1000 | `InListTooLong` | the first value past the limit |
+//! | [`query::ParamLimits`] `$select` items | 100 | `SelectTooLong` | from the first item past the limit to the end |
+//! | `timeout` of List Tasks | 30 seconds | `OperationTimedOut` | the `timeout` value, or empty when absent |
 //!
 //! The length limit is checked first, before lexing, so an oversized filter costs no
-//! more than that check. Binding, normalization, execution and dropping the trees recurse
-//! once per nesting level of the parsed filter, so the depth limit bounds them too: a
-//! filter at every default limit compiles and runs on a 2 MiB thread stack, in an
-//! unoptimized build as well. [`lexer::tokenize`] has no limit of its own and takes
-//! memory in proportion to its input, so bound the input before calling it directly.
+//! more than that check. The parser checks depth before it recurses and builds `and`/`or`
+//! chains as flat lists, so no input can overflow the stack. Binding, normalization,
+//! execution and dropping the trees recurse once per nesting level of the parsed filter,
+//! so the depth limit bounds them too: a filter at every default limit compiles and runs
+//! on a 2 MiB thread stack, in an unoptimized build as well. A caller may raise
+//! `max_depth`, but the parser never allows more than [`syntax::Limits::DEPTH_CAP`]
+//! levels, which keeps that guarantee whatever the caller sets. [`lexer::tokenize`] has no
+//! limit of its own and takes memory in proportion to its input, so bound the input
+//! before calling it directly.
+//!
+//! [`engine::Engine::list`] stops evaluating a page once the request's `timeout` (at most
+//! 30 seconds, as in the service) has passed, and returns `OperationTimedOut`. Scans and
+//! walks read the clock every 4096 rows. The service sends this code with HTTP 500, but
+//! the server sends it with 400. The filter requested the work, so a retry would time out
+//! again, and the retry policies of HTTP clients, the Azure SDKs' among them, retry a 500.
 //!
 //! # Errors
 //!
@@ -114,6 +129,7 @@ pub mod exec;
 pub mod filter;
 pub mod fold;
 pub mod generate;
+pub mod harness;
 pub mod lexer;
 pub mod plan;
 pub mod query;

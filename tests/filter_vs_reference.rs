@@ -6,20 +6,15 @@
 //! count the same, so a bug in parsing precedence, binding, normalization or the indexes
 //! shows up as a difference.
 
+mod common;
+
 use batch_odata::bind::{Mode, bind};
-use batch_odata::exec::reference;
-use batch_odata::fold::fold_case;
-use batch_odata::plan::normalize;
-use batch_odata::store::Store;
 use batch_odata::syntax::{Limits, parse};
 use batch_odata::version::ApiVersion;
+use common::filters::filter;
+use common::{check_against_reference, job};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use serde_json::Value;
-
-mod support;
-
-use support::filters::{filter, job};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
@@ -36,33 +31,7 @@ proptest! {
             Ok(plan) => plan,
             Err(_) => return Ok(()),
         };
-        let normalized = normalize(bound.clone());
-
-        let lines: Vec<String> = tasks.iter().map(Value::to_string).collect();
-        let store = Store::load(&lines.join("\n")).expect("generated tasks load");
-
-        let mut expected: Vec<String> = tasks
-            .iter()
-            .filter(|task| reference::matches(&bound, task))
-            .map(|task| task["id"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        expected.sort_by_key(|id| fold_case(id));
-
-        let mut listed = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = store.page(&normalized, after.as_deref(), 3);
-            for json in &page.tasks {
-                let task: Value = serde_json::from_str(json).expect("stored JSON");
-                listed.push(task["id"].as_str().unwrap_or_default().to_owned());
-            }
-            match (page.more, page.last_folded_id) {
-                (true, Some(last)) => after = Some(last.to_owned()),
-                _ => break,
-            }
-        }
-        prop_assert_eq!(&listed, &expected, "filter: {}\nplan: {}", text, normalized);
-        prop_assert_eq!(store.count(&normalized), expected.len() as u64, "filter: {}", text);
+        check_against_reference(&tasks, &bound, &text)?;
     }
 }
 

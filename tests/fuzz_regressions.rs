@@ -1,5 +1,5 @@
-//! Replays fuzz inputs on stable Rust, with the checks of the byte-input fuzz targets in
-//! `fuzz/fuzz_targets/`: the `parse`, `query_string` and `tasks_json` targets.
+//! Replays fuzz inputs on stable Rust, with the checks that the byte-input fuzz targets
+//! (`parse`, `query_string` and `tasks_json`) run: the functions of `batch_odata::harness`.
 //!
 //! Two sources are replayed: the hand-written seeds in `fuzz/corpus/TARGET/seed-*`, and
 //! every file in `fuzz/artifacts-replay/TARGET/`, where an input that crashed or hung a
@@ -9,118 +9,12 @@
 use std::fs;
 use std::path::Path;
 
-use batch_odata::bind::{Mode, bind};
-use batch_odata::error::Error;
-use batch_odata::filter::{Filter, Options};
-use batch_odata::plan::{Plan, normalize};
-use batch_odata::query::{CountsParams, ListParams, decode_query};
-use batch_odata::store::Store;
-use batch_odata::syntax::{Limits, parse, print};
-use batch_odata::task::load_tasks;
-use batch_odata::version::ApiVersion;
-
-/// Checks that an error's span lies inside its input on char boundaries, and that it
-/// renders.
-fn check_error(error: &Error) {
-    let input = error.input();
-    let span = error.span();
-    assert!(span.start <= span.end, "{error:?}");
-    assert!(span.end <= input.len(), "{error:?}");
-    assert!(input.is_char_boundary(span.start), "{error:?}");
-    assert!(input.is_char_boundary(span.end), "{error:?}");
-    let _ = error.render();
-}
-
-/// Runs the checks of the `parse` target.
-fn replay_parse(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let pairs = [
-        ("api-version".to_owned(), "2018-12-01.8.0".to_owned()),
-        ("$select".to_owned(), text.to_owned()),
-    ];
-    if let Err(error) = ListParams::from_pairs(&pairs) {
-        check_error(&error);
-    }
-    let tight = Limits {
-        max_length: Limits::default().max_length,
-        max_depth: 3,
-        max_terms: 4,
-        max_in_list: 2,
-    };
-    let short = Limits {
-        max_length: text.len().saturating_sub(1),
-        ..tight
-    };
-    for limits in [tight, short] {
-        if let Err(error) = parse(text, &limits) {
-            check_error(&error);
-        }
-    }
-
-    let expr = match parse(text, &Limits::default()) {
-        Ok(expr) => expr,
-        Err(error) => return check_error(&error),
-    };
-    let printed = print(&expr);
-    let unbounded = Limits {
-        max_length: usize::MAX,
-        ..Limits::default()
-    };
-    let reparsed = parse(&printed, &unbounded).unwrap_or_else(|e| panic!("{}", e.render()));
-    assert_eq!(print(&reparsed), printed);
-    for version in ApiVersion::ALL {
-        for mode in [Mode::Strict, Mode::Extended] {
-            match bind(&expr, text, version, mode) {
-                Ok(plan) => drop(normalize(plan)),
-                Err(error) => check_error(&error),
-            }
-        }
-    }
-}
-
-/// Runs the checks of the `query_string` target, except the `odata.nextLink` round trip.
-fn replay_query_string(data: &[u8]) {
-    let Ok(raw) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Err(error) = decode_query(raw) {
-        check_error(&error);
-    }
-    if let Err(error) = CountsParams::from_query(raw) {
-        check_error(&error);
-    }
-    match ListParams::from_query(raw) {
-        Ok(params) => {
-            if let Some(filter) = &params.filter
-                && let Err(error) = Filter::compile(filter, &Options::new(params.api_version))
-            {
-                check_error(&error);
-            }
-        }
-        Err(error) => check_error(&error),
-    }
-}
-
-/// Runs the checks of the `tasks_json` target.
-fn replay_tasks_json(data: &[u8]) {
-    let from_reader = Store::load_from_reader(data);
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    match (load_tasks(text), from_reader) {
-        (Ok(records), Ok(store)) => {
-            assert_eq!(store.len(), records.len());
-            assert_eq!(store.count(&Plan::Const(true)), records.len() as u64);
-        }
-        (Err(records_error), Err(store_error)) => {
-            check_error(&records_error);
-            assert_eq!(records_error.to_string(), store_error.to_string());
-        }
-        (records, store) => panic!("loaders disagree: {:?} vs {:?}", records.err(), store.err()),
-    }
-}
+use batch_odata::harness::{
+    Change, check_differential, check_filter, check_print_round_trip, check_query_string,
+    check_tasks_json,
+};
+use batch_odata::syntax::{Limits, parse};
+use serde_json::{Map, Value, json};
 
 /// Replays the seeds and kept artifacts of one target, and returns how many ran.
 fn replay_files(target: &str, replay: fn(&[u8])) -> usize {
@@ -148,15 +42,56 @@ fn replay_files(target: &str, replay: fn(&[u8])) -> usize {
 
 #[test]
 fn parse_files_replay() {
-    assert!(replay_files("parse", replay_parse) > 0);
+    assert!(replay_files("parse", check_filter) > 0);
 }
 
 #[test]
 fn query_string_files_replay() {
-    assert!(replay_files("query_string", replay_query_string) > 0);
+    assert!(replay_files("query_string", check_query_string) > 0);
 }
 
 #[test]
 fn tasks_json_files_replay() {
-    assert!(replay_files("tasks_json", replay_tasks_json) > 0);
+    assert!(replay_files("tasks_json", check_tasks_json) > 0);
+}
+
+/// Returns a task with an id, a state and an optional exit code.
+fn task(id: &str, state: &str, exit_code: Option<i64>) -> Map<String, Value> {
+    let mut task = json!({"id": id, "state": state});
+    if let Some(code) = exit_code {
+        task["executionInfo"] = json!({"exitCode": code, "result": "success"});
+    }
+    task.as_object().cloned().expect("an object")
+}
+
+#[test]
+fn differential_job_with_changes() {
+    let tasks = [
+        task("task-1", "active", None),
+        task("Task-10", "completed", Some(0)),
+        task("ßa", "completed", Some(3)),
+        task("ssa", "running", None),
+    ];
+    let changes = [
+        Change::SetState("TASK-1".into(), "completed".into()),
+        Change::Remove("SSA".into()),
+        Change::Upsert(task("σς", "completed", Some(-1))),
+        Change::Remove("missing".into()),
+    ];
+    for filter in [
+        "executionInfo/exitCode ne 0",
+        "state eq 'completed' and not startswith(id, 'TASK')",
+        "id in ('ssa', 'ΣΣ') or executionInfo/exitCode lt 0",
+    ] {
+        for page_size in 1..=3 {
+            check_differential(filter, &tasks, &changes, page_size);
+        }
+    }
+}
+
+#[test]
+fn round_trip_of_nested_filter() {
+    let text = "not (a eq 1 or (b eq 'x''y' and c in (1.5, null))) and startswith(d, '')";
+    let expr = parse(text, &Limits::default()).expect("a valid filter");
+    check_print_round_trip(&expr);
 }

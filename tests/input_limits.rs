@@ -218,3 +218,42 @@ fn token_is_48_bytes() {
     // The lexer documents its memory use as 48 bytes per token plus string text.
     assert_eq!(size_of::<Token>(), 48);
 }
+
+/// Limits that raise the nesting depth as far as a caller can.
+fn unbounded_depth() -> Limits {
+    Limits {
+        max_length: usize::MAX,
+        max_depth: usize::MAX,
+        ..Limits::default()
+    }
+}
+
+#[test]
+fn raised_depth_limit_is_capped() {
+    on_both_stacks(|| {
+        let cap = Limits::DEPTH_CAP;
+        for text in [nested_parentheses(100_000), nested_not(100_000)] {
+            let kind = compile_error(&text, unbounded_depth());
+            assert_eq!(kind, ErrorKind::NestingTooDeep { max: cap });
+        }
+        let kind = compile_error(&nested_parentheses(cap + 1), unbounded_depth());
+        assert_eq!(kind, ErrorKind::NestingTooDeep { max: cap });
+    });
+}
+
+#[test]
+fn filters_at_depth_cap_run() {
+    on_both_stacks(|| {
+        let cap = Limits::DEPTH_CAP;
+        let deep = [
+            nested_parentheses(cap),
+            nested_not(cap - 1),
+            alternating(cap),
+        ];
+        for text in deep {
+            let filter = Filter::compile(&text, &options(unbounded_depth()));
+            let filter = filter.unwrap_or_else(|error| panic!("{}", error.render()));
+            run_plan(filter.plan());
+        }
+    });
+}

@@ -1,6 +1,6 @@
 //! The compiled SQL on a real PostgreSQL server against the bitmap engine.
 //!
-//! Each test starts a throwaway cluster (see `support/postgres.rs`), loads the same tasks
+//! Each test starts a throwaway cluster (see `common/postgres.rs`), loads the same tasks
 //! into a job there and into a [`Store`], and checks that both list the same task JSON, byte
 //! for byte, in the same order, through every page of skip tokens, and count the same. The
 //! cases are the semantic fixture cases, random filter text on small jobs, random plans on
@@ -23,10 +23,10 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-mod support;
+mod common;
 
-use support::postgres::Cluster;
-use support::{filters, plans};
+use common::postgres::Cluster;
+use common::{filters, plans};
 
 /// A cluster with a connected client.
 struct Database {
@@ -205,7 +205,7 @@ fn semantic_cases_match_engine() {
 fn random_filters_match_engine() {
     let database = Database::start();
     let mut runner = TestRunner::new(Config::with_cases(300));
-    let result = runner.run(&(filters::job(), filters::filter()), |(tasks, text)| {
+    let result = runner.run(&(common::job(), filters::filter()), |(tasks, text)| {
         let Ok(filter) = Filter::parse(&text, ApiVersion::LATEST) else {
             return Ok(());
         };

@@ -17,9 +17,9 @@ use batch_odata::task::TaskRecord;
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 
-mod support;
+mod common;
 
-use support::plans::{
+use common::plans::{
     EXIT_CODES, TIMES, leaf, pick, plan_strategy, pool, task_strategy, tasks_strategy, ticks,
 };
 

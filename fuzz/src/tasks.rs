@@ -78,6 +78,18 @@ pub enum Change {
     SetState(IdChoice, StateChoice),
 }
 
+impl Change {
+    /// Returns the change in the form `batch_odata::harness` applies.
+    pub fn into_job(self) -> batch_odata::harness::Change {
+        use batch_odata::harness::Change as JobChange;
+        match self {
+            Change::Upsert(task) => JobChange::Upsert(task.0),
+            Change::Remove(id) => JobChange::Remove(id.id()),
+            Change::SetState(id, state) => JobChange::SetState(id.id(), state.state().to_owned()),
+        }
+    }
+}
+
 /// An index into [`IDS`], optionally with its case changed.
 #[derive(Arbitrary, Debug)]
 pub struct IdChoice {

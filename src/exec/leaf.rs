@@ -4,6 +4,7 @@ use std::ops::{Bound, RangeInclusive};
 
 use roaring::RoaringBitmap;
 
+use super::Deadline;
 use super::compare::{self, Scalar};
 use crate::plan::{Predicate, Test, Value};
 use crate::schema::{PropertyDef, PropertyType};
@@ -105,8 +106,14 @@ impl Leaf {
         }
     }
 
-    /// Returns the rows of `candidates` that pass the leaf.
-    pub(crate) fn within(&self, store: &Store, candidates: &RoaringBitmap) -> RoaringBitmap {
+    /// Returns the rows of `candidates` that pass the leaf. Once the deadline has passed,
+    /// a scan stops and the result is partial.
+    pub(crate) fn within(
+        &self,
+        store: &Store,
+        candidates: &RoaringBitmap,
+        deadline: &Deadline,
+    ) -> RoaringBitmap {
         let slot = store.slot(self.property);
         match (&self.access, slot) {
             (Access::Constant(true), _) => candidates.clone(),
@@ -123,7 +130,7 @@ impl Leaf {
             (Access::IdRange { .. } | Access::IdPrefix { .. }, _) => {
                 // Few candidates are cheaper to test one by one than a long range to walk.
                 if candidates.len().saturating_mul(8) < store.len() as u64 {
-                    return self.scan(store, candidates);
+                    return self.scan(store, candidates, deadline);
                 }
                 self.id_rows(store) & candidates
             }
@@ -144,7 +151,7 @@ impl Leaf {
             }
             (Access::Presence, slot) => {
                 let Some(present) = present_rows(slot) else {
-                    return self.scan(store, candidates);
+                    return self.scan(store, candidates, deadline);
                 };
                 match self.test {
                     Test::IsNull => candidates - present,
@@ -156,7 +163,7 @@ impl Leaf {
                 // Testing a candidate is one column read, while each row of a range costs
                 // a sort step, so few candidates are tested one by one.
                 if candidates.len() < count {
-                    return self.scan(store, candidates);
+                    return self.scan(store, candidates, deadline);
                 }
                 let rows = if count > index.present().len() / 2 {
                     let outside = compare::complement(ranges);
@@ -170,7 +177,7 @@ impl Leaf {
                     rows & candidates
                 }
             }
-            _ => self.scan(store, candidates),
+            _ => self.scan(store, candidates, deadline),
         }
     }
 
@@ -252,10 +259,16 @@ impl Leaf {
         if inside { rows } else { store.live() - rows }
     }
 
-    /// Tests each candidate row.
-    fn scan(&self, store: &Store, candidates: &RoaringBitmap) -> RoaringBitmap {
+    /// Tests each candidate row until the deadline passes.
+    fn scan(
+        &self,
+        store: &Store,
+        candidates: &RoaringBitmap,
+        deadline: &Deadline,
+    ) -> RoaringBitmap {
         let rows = candidates
             .iter()
+            .take_while(|_| !deadline.tick())
             .filter(|&row| self.matches_row(store, row));
         // The candidates iterate in increasing order, so the filtered rows do too.
         RoaringBitmap::from_sorted_iter(rows).unwrap_or_default()

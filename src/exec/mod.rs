@@ -23,11 +23,13 @@
 //! NOTE: a hand-built plan nested many thousands of levels deep can overflow the stack.
 
 pub(crate) mod compare;
+mod deadline;
 mod explain;
 mod leaf;
 mod page;
 pub mod reference;
 
+pub use deadline::Deadline;
 pub use page::Page;
 
 use roaring::RoaringBitmap;
@@ -83,20 +85,26 @@ impl Node {
         }
     }
 
-    /// Returns the rows of `candidates` that the node matches.
-    fn within(&self, store: &Store, candidates: &RoaringBitmap) -> RoaringBitmap {
+    /// Returns the rows of `candidates` that the node matches. Once the deadline has
+    /// passed, the result is partial.
+    fn within(
+        &self,
+        store: &Store,
+        candidates: &RoaringBitmap,
+        deadline: &Deadline,
+    ) -> RoaringBitmap {
         match self {
             Node::Const(true) => candidates.clone(),
             Node::Const(false) => RoaringBitmap::new(),
-            Node::Leaf(leaf) => leaf.within(store, candidates),
-            Node::Not(child) => candidates - child.within(store, candidates),
+            Node::Leaf(leaf) => leaf.within(store, candidates, deadline),
+            Node::Not(child) => candidates - child.within(store, candidates, deadline),
             Node::And(children) => {
                 let mut rows = candidates.clone();
                 for child in children {
-                    if rows.is_empty() {
+                    if rows.is_empty() || deadline.expired() {
                         break;
                     }
-                    rows = child.within(store, &rows);
+                    rows = child.within(store, &rows, deadline);
                 }
                 rows
             }
@@ -104,10 +112,10 @@ impl Node {
                 let mut matched = RoaringBitmap::new();
                 let mut rest = candidates.clone();
                 for child in children {
-                    if rest.is_empty() {
+                    if rest.is_empty() || deadline.expired() {
                         break;
                     }
-                    let rows = child.within(store, &rest);
+                    let rows = child.within(store, &rest, deadline);
                     rest -= &rows;
                     matched |= rows;
                 }
@@ -135,9 +143,9 @@ impl Node {
             Node::Const(false) => 0,
             Node::Leaf(leaf) => leaf
                 .count(store)
-                .unwrap_or_else(|| leaf.within(store, live).len()),
+                .unwrap_or_else(|| leaf.within(store, live, &Deadline::never()).len()),
             Node::Not(child) => live.len().saturating_sub(child.count(store)),
-            _ => self.within(store, live).len(),
+            _ => self.within(store, live, &Deadline::never()).len(),
         }
     }
 }
@@ -173,7 +181,7 @@ impl Store {
     /// # Ok::<(), batch_odata::error::Error>(())
     /// ```
     pub fn evaluate(&self, plan: &Plan) -> RoaringBitmap {
-        Node::bind(plan, self).within(self, self.live())
+        Node::bind(plan, self).within(self, self.live(), &Deadline::never())
     }
 
     /// Returns the number of tasks that match the plan.

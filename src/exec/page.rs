@@ -26,8 +26,8 @@ use std::ops::Bound;
 
 use roaring::RoaringBitmap;
 
-use super::Node;
 use super::leaf::{Access, Leaf};
+use super::{Deadline, Node};
 use crate::fold::fold_case;
 use crate::plan::Plan;
 use crate::store::Store;
@@ -85,6 +85,38 @@ impl Store {
     /// # Ok::<(), batch_odata::error::Error>(())
     /// ```
     pub fn page(&self, plan: &Plan, after_folded_id: Option<&str>, limit: usize) -> Page<'_> {
+        // A deadline that never passes never stops a scan.
+        self.page_until(plan, after_folded_id, limit, &Deadline::never())
+            .expect("a page without a deadline completes")
+    }
+
+    /// Returns the page [`Store::page`] returns, or `None` when evaluating it takes past
+    /// `deadline`.
+    ///
+    /// Walks and scans check the deadline every few thousand rows. Index lookups and the
+    /// final sort of the matches are not checked, because their cost grows with the number
+    /// of matches rather than with the work a filter requests.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use batch_odata::exec::Deadline;
+    /// use batch_odata::plan::Plan;
+    /// use batch_odata::store::Store;
+    ///
+    /// let store = Store::load("{\"id\":\"a\"}")?;
+    /// let deadline = Deadline::after(Duration::from_secs(30));
+    /// let page = store.page_until(&Plan::Const(true), None, 10, &deadline);
+    /// assert_eq!(page.map(|page| page.tasks.len()), Some(1));
+    /// # Ok::<(), batch_odata::error::Error>(())
+    /// ```
+    pub fn page_until(
+        &self,
+        plan: &Plan,
+        after_folded_id: Option<&str>,
+        limit: usize,
+        deadline: &Deadline,
+    ) -> Option<Page<'_>> {
         let node = Node::bind(plan, self);
         let window = IdWindow::of(&node);
         let after = after_folded_id.map(fold_case);
@@ -98,25 +130,31 @@ impl Store {
                 expected.saturating_mul(4).saturating_add(MIN_WALK_BUDGET)
             };
             let walked = self.walk(&window, after, limit, budget, |row| {
-                node.matches_row(self, row)
+                !deadline.tick() && node.matches_row(self, row)
             });
-            if let Some(page) = walked {
-                return page;
+            if deadline.expired() {
+                return None;
+            }
+            if walked.is_some() {
+                return walked;
             }
         }
 
-        let matches = node.within(self, self.live());
+        let matches = node.within(self, self.live(), deadline);
+        if deadline.expired() {
+            return None;
+        }
         if self
             .expected_walk(limit, matches.len(), sample.window)
             .is_some()
         {
             let budget = SORT_STEPS_PER_MATCH * matches.len();
             let walked = self.walk(&window, after, limit, budget, |row| matches.contains(row));
-            if let Some(page) = walked {
-                return page;
+            if walked.is_some() {
+                return walked;
             }
         }
-        self.sort(&matches, after, limit)
+        Some(self.sort(&matches, after, limit))
     }
 
     /// Returns the number of ids a walk for a page is expected to visit when `matched`

@@ -14,6 +14,43 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Returns a copy with every span set to the default, so that trees compare by shape.
+    ///
+    /// This recurses once per nesting level, which the parser's depth limit bounds.
+    pub fn without_spans(&self) -> Expr {
+        let strip_all = |exprs: &[Expr]| exprs.iter().map(Expr::without_spans).collect();
+        let kind = match &self.kind {
+            ExprKind::Or(operands) => ExprKind::Or(strip_all(operands)),
+            ExprKind::And(operands) => ExprKind::And(strip_all(operands)),
+            ExprKind::Not(operand) => ExprKind::Not(Box::new(operand.without_spans())),
+            ExprKind::Compare {
+                op, left, right, ..
+            } => ExprKind::Compare {
+                op: *op,
+                op_span: Span::default(),
+                left: Box::new(left.without_spans()),
+                right: Box::new(right.without_spans()),
+            },
+            ExprKind::In { operand, list } => ExprKind::In {
+                operand: Box::new(operand.without_spans()),
+                list: strip_all(list),
+            },
+            ExprKind::Call { function, args, .. } => ExprKind::Call {
+                function: *function,
+                name_span: Span::default(),
+                args: strip_all(args),
+            },
+            ExprKind::Property(path) => ExprKind::Property(path.clone()),
+            ExprKind::Literal(literal) => ExprKind::Literal(literal.clone()),
+        };
+        Expr {
+            kind,
+            span: Span::default(),
+        }
+    }
+}
+
 /// The kinds of syntax tree nodes.
 ///
 /// `and` and `or` chains are n-ary so that a long flat chain such as an `or` of many ids

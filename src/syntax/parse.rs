@@ -57,13 +57,43 @@ pub struct Limits {
     /// The parser recurses once per level, so this bounds its stack use. Parentheses nested
     /// 64 deep took about 1 MiB of stack in an unoptimized build and about 200 KiB in a
     /// release build (x86-64, rustc 1.95), so the default fits a 2 MiB thread stack.
-    /// NOTE: a limit in the hundreds can overflow a 2 MiB stack in an unoptimized build.
+    /// A larger value is capped at [`Limits::DEPTH_CAP`].
     pub max_depth: usize,
     /// Maximum number of terms: comparisons, `in` tests, function calls, and operands that
     /// stand alone, such as `not x` or each argument of a function call.
     pub max_terms: usize,
     /// Maximum number of values in one `in` list.
     pub max_in_list: usize,
+}
+
+impl Limits {
+    /// The nesting depth that no [`Limits::max_depth`] can raise the parser's limit above,
+    /// so that a filter at any limit compiles and runs on a 2 MiB thread stack, in an
+    /// unoptimized build as well.
+    ///
+    /// `tests/input_limits.rs` checks filters at this depth on a 2 MiB stack. In a trial
+    /// with the cap raised, that test passed at 400 levels and overflowed at 1000. The
+    /// trial built this crate unoptimized (x86-64, rustc 1.95), so 96 leaves a margin of
+    /// about four for other compilers and targets.
+    ///
+    /// ```
+    /// use batch_odata::error::ErrorKind;
+    /// use batch_odata::syntax::{Limits, parse};
+    ///
+    /// let limits = Limits { max_depth: usize::MAX, ..Limits::default() };
+    /// assert_eq!(limits.depth(), Limits::DEPTH_CAP);
+    /// let deep = format!("{}x{}", "(".repeat(100_000), ")".repeat(100_000));
+    /// let limits = Limits { max_length: usize::MAX, ..limits };
+    /// let error = parse(&deep, &limits).unwrap_err();
+    /// assert_eq!(error.kind(), &ErrorKind::NestingTooDeep { max: Limits::DEPTH_CAP });
+    /// ```
+    pub const DEPTH_CAP: usize = 96;
+
+    /// Returns the nesting depth the parser allows: [`Limits::max_depth`], capped at
+    /// [`Limits::DEPTH_CAP`].
+    pub fn depth(&self) -> usize {
+        self.max_depth.min(Limits::DEPTH_CAP)
+    }
 }
 
 impl Default for Limits {
@@ -404,8 +434,8 @@ impl Parser<'_> {
     /// Fails when one more level of nesting at `depth` would pass the limit. It is called
     /// before each recursion, so the recursion depth never exceeds the limit.
     fn check_depth(&self, depth: usize, span: Span) -> Result<(), nom::Err<SyntaxError>> {
-        if depth >= self.limits.max_depth {
-            let max = self.limits.max_depth;
+        let max = self.limits.depth();
+        if depth >= max {
             return fail(ErrorKind::NestingTooDeep { max }, span);
         }
         Ok(())
@@ -978,6 +1008,24 @@ mod tests {
             limit_error(&input),
             (ErrorKind::InputTooLong { max: 40 }, "€€")
         );
+    }
+
+    #[test]
+    fn depth_limit_is_capped() {
+        let raised = Limits {
+            max_depth: Limits::DEPTH_CAP + 1000,
+            ..Limits::default()
+        };
+        assert_eq!(raised.depth(), Limits::DEPTH_CAP);
+        assert_eq!(Limits::default().depth(), 64);
+        let deep = format!("{}a{}", "(".repeat(200), ")".repeat(200));
+        let error = parse(&deep, &raised).unwrap_err();
+        let max = Limits::DEPTH_CAP;
+        assert_eq!(error.kind(), &ErrorKind::NestingTooDeep { max });
+        // The span is the parenthesis that opens one level too many.
+        assert_eq!(error.span(), Span::new(max, max + 1));
+        let at_cap = format!("{}a{}", "(".repeat(max), ")".repeat(max));
+        assert!(parse(&at_cap, &raised).is_ok());
     }
 
     #[test]

@@ -161,39 +161,6 @@ mod tests {
     use crate::span::Span;
     use crate::syntax::{CompareOp, Function, Limits, parse};
 
-    /// Returns the tree with every span set to the default, to compare shapes.
-    fn strip_spans(expr: &Expr) -> Expr {
-        let strip_all = |exprs: &[Expr]| exprs.iter().map(strip_spans).collect();
-        let kind = match &expr.kind {
-            ExprKind::Or(operands) => ExprKind::Or(strip_all(operands)),
-            ExprKind::And(operands) => ExprKind::And(strip_all(operands)),
-            ExprKind::Not(operand) => ExprKind::Not(Box::new(strip_spans(operand))),
-            ExprKind::Compare {
-                op, left, right, ..
-            } => ExprKind::Compare {
-                op: *op,
-                op_span: Span::default(),
-                left: Box::new(strip_spans(left)),
-                right: Box::new(strip_spans(right)),
-            },
-            ExprKind::In { operand, list } => ExprKind::In {
-                operand: Box::new(strip_spans(operand)),
-                list: strip_all(list),
-            },
-            ExprKind::Call { function, args, .. } => ExprKind::Call {
-                function: *function,
-                name_span: Span::default(),
-                args: strip_all(args),
-            },
-            ExprKind::Property(path) => ExprKind::Property(path.clone()),
-            ExprKind::Literal(literal) => ExprKind::Literal(literal.clone()),
-        };
-        Expr {
-            kind,
-            span: Span::default(),
-        }
-    }
-
     fn reprint(input: &str) -> String {
         match parse(input, &Limits::default()) {
             Ok(expr) => print(&expr),
@@ -382,7 +349,7 @@ mod tests {
             let printed = print(&expr);
             let parsed = parse(&printed, &Limits::default());
             let parsed = parsed.map_err(|error| error.render());
-            prop_assert_eq!(parsed.as_ref().map(strip_spans), Ok(expr), "{}", printed);
+            prop_assert_eq!(parsed.as_ref().map(Expr::without_spans), Ok(expr), "{}", printed);
         }
 
         #[test]

@@ -1,70 +1,9 @@
-//! Filter text strategies: small jobs with mixed-case and non-ASCII ids, and filters from a
-//! grammar over real properties whose constants fall on and between the jobs' values.
+//! Filter text from a grammar over real properties, with constants that fall on and between
+//! the values of [`super::job`]'s tasks.
 
-use batch_odata::fold::fold_case;
 use proptest::prelude::*;
-use serde_json::{Map, Value};
 
-pub const IDS: &[&str] = &[
-    "task-1",
-    "Task-10",
-    "TASK-2",
-    "task-20",
-    "müller",
-    "MÜLLER-2",
-    "ßa",
-    "σς",
-    "a'b",
-    "z",
-];
-pub const STATES: &[&str] = &["active", "preparing", "running", "completed"];
-pub const TIMES: &[&str] = &[
-    "2018-12-01T00:00:00Z",
-    "2018-12-01T00:00:00.0000001Z",
-    "2018-12-01T02:00:00+02:00",
-    "2018-12-02T12:30:00Z",
-];
-
-pub fn task() -> impl Strategy<Value = Map<String, Value>> {
-    (
-        proptest::sample::select(IDS),
-        proptest::sample::select(STATES),
-        proptest::option::of(proptest::sample::select(
-            &["success", "Failure", "FAILURE"][..],
-        )),
-        proptest::option::of(-3i64..4),
-        proptest::option::of(proptest::sample::select(TIMES)),
-    )
-        .prop_map(|(id, state, result, exit_code, created)| {
-            let mut task = Map::new();
-            task.insert("id".into(), id.into());
-            task.insert("state".into(), state.into());
-            if let Some(created) = created {
-                task.insert("creationTime".into(), created.into());
-            }
-            let mut execution = Map::new();
-            if let Some(result) = result {
-                execution.insert("result".into(), result.into());
-            }
-            if let Some(code) = exit_code {
-                execution.insert("exitCode".into(), code.into());
-            }
-            task.insert("executionInfo".into(), Value::Object(execution));
-            task
-        })
-}
-
-/// Generates a job whose ids are unique ignoring case, as the store requires.
-pub fn job() -> impl Strategy<Value = Vec<Value>> {
-    proptest::collection::vec(task(), 0..12).prop_map(|tasks| {
-        let mut seen = std::collections::HashSet::new();
-        tasks
-            .into_iter()
-            .filter(|task| seen.insert(fold_case(task["id"].as_str().unwrap_or_default())))
-            .map(Value::Object)
-            .collect()
-    })
-}
+use super::{IDS, TIMES};
 
 pub fn op() -> impl Strategy<Value = &'static str> {
     proptest::sample::select(&["eq", "ne", "gt", "ge", "lt", "le"][..])
