@@ -170,6 +170,11 @@ struct ServeArgs {
     /// Move unfinished tasks towards completion at this many state transitions per second.
     #[arg(long, value_name = "RATE")]
     simulate: Option<f64>,
+    /// Keep tasks in this PostgreSQL database (a URL such as
+    /// postgresql://user@127.0.0.1/db, or key=value settings) instead of the data directory,
+    /// which then keeps only jobs. The tables are created on first use.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
     /// Start a new data directory empty, without the demo job that contains the built-in data
     /// set.
     #[arg(long)]

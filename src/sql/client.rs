@@ -161,6 +161,22 @@ impl PgTasks {
         Ok(row.map(|row| row.get(0)))
     }
 
+    /// Returns the folded ids among `folded_ids` that the job has.
+    pub async fn existing(
+        &self,
+        job: &str,
+        folded_ids: &[String],
+    ) -> Result<Vec<String>, ClientError> {
+        let rows = self
+            .client
+            .query(
+                &format!("SELECT id_folded FROM {TASKS} WHERE job_id = $1 AND id_folded = ANY($2)"),
+                &[&job, &folded_ids],
+            )
+            .await?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
     /// Returns up to `limit` tasks of the job that match the plan, in folded-id order after
     /// the folded id `after`, as [`crate::store::Store::page`] does.
     pub async fn page(
