@@ -451,6 +451,50 @@ fn escape_like(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn state_eq(value: &str) -> Plan {
+        Plan::Leaf(Predicate {
+            property: crate::schema::lookup("state").expect("state"),
+            test: Test::Compare(CompareOp::Eq, Value::Str(value.into())),
+            span: crate::span::Span::default(),
+        })
+    }
+
+    #[test]
+    fn absorbed_terms_leave_no_parameters() {
+        let mut params = Params::default();
+        let plan = Plan::Or(vec![state_eq("active"), Plan::Const(true)]);
+        assert_eq!(translate(&plan, &mut params, false), Condition::Const(true));
+        assert!(params.values.is_empty());
+    }
+
+    #[test]
+    fn negation_keeps_null_rows() {
+        let mut params = Params::default();
+        let plan = Plan::Not(Box::new(state_eq("active")));
+        let condition = translate(&plan, &mut params, false);
+        assert_eq!(
+            condition.text(),
+            "NOT (COALESCE(\"state\" = $1::text, FALSE))"
+        );
+    }
+
+    #[test]
+    fn nul_in_constant_compares_before_it() {
+        let mut params = Params::default();
+        let plan = Plan::Leaf(Predicate {
+            property: crate::schema::lookup("commandLine").expect("commandLine"),
+            test: Test::Compare(CompareOp::Lt, Value::Str("a\0b".into())),
+            span: crate::span::Span::default(),
+        });
+        let condition = translate(&plan, &mut params, false);
+        assert_eq!(condition.text(), "\"commandline\" <= $1::text");
+        assert_eq!(params.values, [Param::Text("a".into())]);
+        assert_eq!(
+            translate(&state_eq("a\0"), &mut Params::default(), false),
+            Condition::Const(false)
+        );
+    }
+
     #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
