@@ -76,13 +76,7 @@ impl Engine {
         list_url: &str,
         deadline: &Deadline,
     ) -> Result<Value, Error> {
-        let plan = match &params.filter {
-            Some(text) => {
-                let options = Options::new(params.api_version).mode(mode);
-                Filter::compile(text, &options)?.plan().clone()
-            }
-            None => Plan::Const(true),
-        };
+        let plan = Engine::list_plan(params, mode)?;
         let select = Engine::check_select(params)?;
         let projection = Projection::new(params.api_version, select, params.expand_stats);
 
@@ -91,8 +85,43 @@ impl Engine {
         let Some(page) = self.store.page_until(&plan, after, limit, deadline) else {
             return Err(timed_out(params));
         };
-        let tasks = page
-            .tasks
+        let last = page.last_folded_id;
+        Engine::page_body(
+            params,
+            &projection,
+            &page.tasks,
+            page.more,
+            last,
+            service_url,
+            list_url,
+        )
+    }
+
+    /// Compiles the `$filter` of a List Tasks request in `mode`; no filter matches every
+    /// task.
+    pub fn list_plan(params: &ListParams, mode: Mode) -> Result<Plan, Error> {
+        match &params.filter {
+            Some(text) => {
+                let options = Options::new(params.api_version).mode(mode);
+                Ok(Filter::compile(text, &options)?.plan().clone())
+            }
+            None => Ok(Plan::Const(true)),
+        }
+    }
+
+    /// Builds a List Tasks body from one page of stored task JSON: each task projected for
+    /// the request, and `odata.nextLink` after `last_folded_id` when `more` tasks follow.
+    /// Any task store can fill the page, such as [`crate::sql`] queries.
+    pub fn page_body(
+        params: &ListParams,
+        projection: &Projection,
+        tasks: &[&str],
+        more: bool,
+        last_folded_id: Option<&str>,
+        service_url: &str,
+        list_url: &str,
+    ) -> Result<Value, Error> {
+        let tasks = tasks
             .iter()
             .map(|json| serde_json::from_str(json).map(|task| projection.apply(task)))
             .collect::<Result<Vec<Value>, _>>()
@@ -106,7 +135,7 @@ impl Engine {
                 };
                 Error::new(kind, Parameter::Tasks, Default::default(), "")
             })?;
-        let next = match (page.more, page.last_folded_id) {
+        let next = match (more, last_folded_id) {
             (true, Some(last)) => Some(next_link(list_url, params, &SkipToken::new(last))),
             _ => None,
         };

@@ -138,6 +138,7 @@ pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod span;
+pub mod sql;
 pub mod store;
 pub mod syntax;
 pub mod task;

@@ -9,15 +9,19 @@ use batch_odata::engine::Engine;
 use batch_odata::error::Error;
 use batch_odata::filter::{Filter, Options};
 use batch_odata::generate;
-use batch_odata::query::{CountsParams, ListParams};
+use batch_odata::plan::Plan;
+use batch_odata::query::{CountsParams, ListParams, SkipToken};
 use batch_odata::response::error_body;
+use batch_odata::sql::page_query;
 use batch_odata::store::Store;
 use batch_odata::version::ApiVersion;
 
 #[cfg(feature = "server")]
 use super::ServeArgs;
 use super::request::{Rejection, collect};
-use super::{CheckArgs, CountsArgs, ExplainArgs, Failure, Format, GenArgs, ListArgs, TasksArg};
+use super::{
+    CheckArgs, CountsArgs, ExplainArgs, Failure, Format, GenArgs, ListArgs, SqlArgs, TasksArg,
+};
 
 /// The service address the CLI writes into `odata.metadata` and `odata.nextLink`: the
 /// address `batch-odata serve` listens on by default.
@@ -105,6 +109,36 @@ pub(super) fn explain(args: ExplainArgs) -> Result<(), Failure> {
     emit(&Store::new().explain(filter.plan()))
 }
 
+/// Prints the PostgreSQL query of the List Tasks page the request asks for.
+pub(super) fn sql(args: SqlArgs) -> Result<(), Failure> {
+    let request = &args.request;
+    let pairs = collect(
+        request.query.as_deref(),
+        &[
+            ("api-version", request.api_version.as_deref()),
+            ("$filter", request.filter.as_deref()),
+            ("$select", request.select.as_deref()),
+            ("maxresults", args.maxresults.as_deref()),
+            ("$skiptoken", args.skiptoken.as_deref()),
+        ],
+    )
+    .or_else(rejected)?;
+    let params = ListParams::from_pairs(&pairs).or_else(|e| invalid(&e))?;
+    warn_ignored(&params.original);
+    let plan = match &params.filter {
+        Some(text) => compile(text, params.api_version, mode(request.strict))
+            .or_else(|e| invalid(&e))?
+            .plan()
+            .clone(),
+        None => Plan::Const(true),
+    };
+    // The projection runs on each returned row's JSON, as for the built-in store.
+    Engine::check_select(&params).or_else(|e| invalid(&e))?;
+    let after = params.skip_token.as_ref().map(SkipToken::last_id);
+    let query = page_query(&args.job, &plan, after, params.max_results as usize);
+    emit(&query.to_string())
+}
+
 pub(super) fn generate(args: GenArgs) -> Result<(), Failure> {
     let stdout = io::stdout().lock();
     match generate::write_ndjson(BufWriter::new(stdout), args.count, args.seed) {
@@ -136,6 +170,7 @@ pub(super) fn serve(args: ServeArgs) -> Result<(), Failure> {
     let mut config = Config::new(args.listen, args.data_dir);
     config.simulate = args.simulate;
     config.demo = !args.no_demo;
+    config.postgres = args.postgres;
     if let (Some(account), Some(key)) = (&args.account, &args.key) {
         config.shared_key = Some(SharedKey::new(account, key).map_err(|error| {
             eprintln!("error: {error}");

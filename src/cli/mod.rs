@@ -30,6 +30,8 @@ enum Command {
     Counts(CountsArgs),
     /// Print the normalized plan of a filter and the index that serves each predicate.
     Explain(ExplainArgs),
+    /// Print the PostgreSQL query of a List Tasks page and its parameters.
+    Sql(SqlArgs),
     /// Write deterministic CloudTask JSON, one task per line, to standard output.
     Gen(GenArgs),
     /// Serve the Batch job and task operations over HTTP, storing data in --data-dir.
@@ -124,6 +126,21 @@ struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+struct SqlArgs {
+    #[command(flatten)]
+    request: RequestArgs,
+    /// The job whose tasks the query lists.
+    #[arg(long, value_name = "JOB", default_value = "default")]
+    job: String,
+    /// The maximum number of tasks in the page, 1 to 1000 (default 1000).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    maxresults: Option<String>,
+    /// The `$skiptoken` of the page to continue after.
+    #[arg(long, value_name = "TOKEN")]
+    skiptoken: Option<String>,
+}
+
+#[derive(Debug, Args)]
 struct GenArgs {
     /// How many tasks to write.
     #[arg(long, value_name = "N")]
@@ -153,6 +170,11 @@ struct ServeArgs {
     /// Move unfinished tasks towards completion at this many state transitions per second.
     #[arg(long, value_name = "RATE")]
     simulate: Option<f64>,
+    /// Keep tasks in this PostgreSQL database (a URL such as
+    /// postgresql://user@127.0.0.1/db, or key=value settings) instead of the data directory,
+    /// which then keeps only jobs. The tables are created on first use.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
     /// Start a new data directory empty, without the demo job that contains the built-in data
     /// set.
     #[arg(long)]
@@ -175,6 +197,7 @@ pub fn run() -> ExitCode {
         Command::List(args) => commands::list(args),
         Command::Counts(args) => commands::counts(args),
         Command::Explain(args) => commands::explain(args),
+        Command::Sql(args) => commands::sql(args),
         Command::Gen(args) => commands::generate(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => commands::serve(args),

@@ -22,7 +22,7 @@
 //! parser's nesting limit allows.
 //! NOTE: a hand-built plan nested many thousands of levels deep can overflow the stack.
 
-mod compare;
+pub(crate) mod compare;
 mod deadline;
 mod explain;
 mod leaf;

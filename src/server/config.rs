@@ -28,6 +28,9 @@ pub struct Config {
     pub simulate: Option<f64>,
     /// Whether to add the demo job, holding the built-in data set, to a database without jobs.
     pub demo: bool,
+    /// The connection string of a PostgreSQL database that keeps the tasks, in place of the
+    /// data directory's database, which then keeps only the jobs.
+    pub postgres: Option<String>,
 }
 
 /// A Batch account name and its key.
@@ -116,6 +119,7 @@ impl Config {
             shared_key: None,
             simulate: None,
             demo: false,
+            postgres: None,
         }
     }
 

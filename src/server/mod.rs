@@ -28,6 +28,7 @@ mod body;
 mod config;
 mod context;
 mod jobs;
+mod postgres;
 mod reply;
 mod simulate;
 mod state;
@@ -69,6 +70,8 @@ pub enum StartError {
     Storage(StorageError),
     /// The listen address could not be bound, or serving failed.
     Io(std::io::Error),
+    /// The PostgreSQL database of `--postgres` could not be reached or migrated.
+    Postgres(crate::sql::client::ClientError),
 }
 
 impl std::fmt::Display for StartError {
@@ -77,6 +80,7 @@ impl std::fmt::Display for StartError {
             StartError::Config(error) => write!(f, "{error}"),
             StartError::Storage(error) => write!(f, "{error}"),
             StartError::Io(error) => write!(f, "{error}"),
+            StartError::Postgres(error) => write!(f, "{error}"),
         }
     }
 }
@@ -102,9 +106,21 @@ impl Server {
         let job_count = jobs.len();
         let task_count: usize = jobs.iter().map(|job| job.task_count()).sum();
         let simulate = config.simulate;
-        let demo = config.demo && jobs.is_empty();
+        // The demo job's tasks live in the server's own database, so a PostgreSQL task
+        // store starts without it.
+        let demo = config.demo && jobs.is_empty() && config.postgres.is_none();
+        let postgres = match &config.postgres {
+            Some(url) => Some(
+                postgres::PgBackend::connect(url)
+                    .await
+                    .map_err(StartError::Postgres)?,
+            ),
+            None => None,
+        };
         let data_dir = config.data_dir.display().to_string();
-        let state = Arc::new(AppState::new(config, storage, jobs));
+        let mut state = AppState::new(config, storage, jobs);
+        state.postgres = postgres;
+        let state = Arc::new(state);
         tracing::info!(
             jobs = job_count,
             tasks = task_count,

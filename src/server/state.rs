@@ -43,6 +43,8 @@ pub(crate) struct AppState {
     /// Serializes job adds and deletes.
     jobs_writer: Mutex<()>,
     clock: Clock,
+    /// The PostgreSQL task store of `--postgres`, which then serves task adds and reads.
+    pub(crate) postgres: Option<super::postgres::PgBackend>,
 }
 
 /// One job: its JSON and its tasks.
@@ -87,6 +89,7 @@ impl AppState {
             jobs: RwLock::new(jobs),
             jobs_writer: Mutex::new(()),
             clock: Clock::default(),
+            postgres: None,
         }
     }
 

@@ -44,10 +44,14 @@ pub(crate) async fn add(
     let task: Value = serde_json::from_str(record.json()).unwrap_or_default();
 
     let writer = job.writer().await?;
-    if writer.job.engine().store().get(record.id()).is_some() {
-        return Err(ApiError::task_exists());
+    if let Some(postgres) = &state.postgres {
+        postgres.add(&job.folded_id, &[record]).await?;
+    } else {
+        if writer.job.engine().store().get(record.id()).is_some() {
+            return Err(ApiError::task_exists());
+        }
+        state.commit(&writer, vec![TaskChange::Put(record)]).await?;
     }
-    state.commit(&writer, vec![TaskChange::Put(record)]).await?;
 
     let mut response = reply::empty(StatusCode::CREATED);
     response.headers_mut().extend(entity_headers(&task));
@@ -94,7 +98,14 @@ pub(crate) async fn add_collection(
     let writer = job.writer().await?;
     let mut outcomes = Vec::with_capacity(built.len());
     let mut changes = Vec::new();
-    let mut taken: Vec<String> = Vec::new();
+    let mut taken: Vec<String> = match &state.postgres {
+        Some(postgres) => {
+            postgres
+                .existing(&job.folded_id, &folded_ids(&built))
+                .await?
+        }
+        None => Vec::new(),
+    };
     {
         let engine = writer.job.engine();
         for (id, result) in built {
@@ -111,8 +122,21 @@ pub(crate) async fn add_collection(
             outcomes.push((id, outcome));
         }
     }
-    if !changes.is_empty() {
-        state.commit(&writer, changes).await?;
+    match &state.postgres {
+        Some(postgres) => {
+            let records: Vec<TaskRecord> = changes
+                .into_iter()
+                .filter_map(|change| match change {
+                    TaskChange::Put(record) => Some(record),
+                    TaskChange::Delete(_) => None,
+                })
+                .collect();
+            if !records.is_empty() {
+                postgres.add(&job.folded_id, &records).await?;
+            }
+        }
+        None if !changes.is_empty() => state.commit(&writer, changes).await?,
+        None => {}
     }
 
     let time = DateTime::now().to_utc_string();
@@ -157,7 +181,10 @@ pub(crate) async fn get(
     let params = ListParams::from_query(query.as_deref().unwrap_or(""))?;
     let select = Engine::check_select(&params)?;
     let job = state.job(&job_id)?;
-    let task = stored_task(&job, &task_id)?;
+    let task = match &state.postgres {
+        Some(postgres) => postgres.get(&job.folded_id, &task_id).await?,
+        None => stored_task(&job, &task_id)?,
+    };
 
     let projection = Projection::new(params.api_version, select, params.expand_stats);
     let metadata = format!("{}/$metadata#tasks/@Element", context.service_url);
@@ -178,6 +205,13 @@ pub(crate) async fn list(
     let params = ListParams::from_query(query.as_deref().unwrap_or(""))?;
     let job = state.job(&job_id)?;
     let list_url = format!("{}/tasks", job_url(&context.service_url, &job));
+    if let Some(postgres) = &state.postgres {
+        let service_url = &context.service_url;
+        let body = postgres
+            .list(&job.folded_id, &params, service_url, &list_url)
+            .await?;
+        return Ok(reply::json(StatusCode::OK, body));
+    }
     let body = job
         .engine()
         .list(&params, Mode::Strict, &context.service_url, &list_url)?;
@@ -193,7 +227,14 @@ pub(crate) async fn counts(
 ) -> Result<Response, ApiError> {
     let params = CountsParams::from_query(query.as_deref().unwrap_or(""))?;
     let job = state.job(&job_id)?;
-    let body = job.engine().counts(&params, &context.service_url);
+    let body = match &state.postgres {
+        Some(postgres) => {
+            postgres
+                .counts(&job.folded_id, &params, &context.service_url)
+                .await?
+        }
+        None => job.engine().counts(&params, &context.service_url),
+    };
     Ok(reply::json(StatusCode::OK, body))
 }
 
@@ -203,6 +244,7 @@ pub(crate) async fn delete(
     Path((job_id, task_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let job = state.job(&job_id)?;
+    reject_on_postgres(&state)?;
     let writer = job.writer().await?;
     stored_task(writer.job, &task_id)?;
     let change = TaskChange::Delete(fold_case(&task_id));
@@ -219,6 +261,7 @@ pub(crate) async fn terminate(
     Path((job_id, task_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let job = state.job(&job_id)?;
+    reject_on_postgres(&state)?;
     let writer = job.writer().await?;
     let Value::Object(mut task) = stored_task(writer.job, &task_id)? else {
         return Err(ApiError::internal());
@@ -248,6 +291,29 @@ pub(crate) async fn terminate(
     let record = body::record(task)?;
     state.commit(&writer, vec![TaskChange::Put(record)]).await?;
     Ok(reply::empty(StatusCode::NO_CONTENT))
+}
+
+/// Fails with 501 when tasks live in PostgreSQL, which does not serve task changes yet.
+///
+/// TODO(#6): delete and terminate tasks in PostgreSQL.
+fn reject_on_postgres(state: &AppState) -> Result<(), ApiError> {
+    match state.postgres {
+        Some(_) => Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "This operation is not served for tasks stored in PostgreSQL.",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Returns the folded ids of the tasks built for a collection.
+fn folded_ids(built: &[(String, Result<TaskRecord, ApiError>)]) -> Vec<String> {
+    built
+        .iter()
+        .filter_map(|(_, record)| record.as_ref().ok())
+        .map(|record| record.folded_id().to_owned())
+        .collect()
 }
 
 /// Returns the stored JSON of a task, or 404 `TaskNotFound`.

@@ -1,10 +1,14 @@
-//! Helpers shared by the integration tests: random jobs, the check that the store lists
-//! what the reference evaluator matches, and the ABNF reader behind the grammar tests.
+//! Helpers shared by the integration tests: random jobs, filters and plans, the check that
+//! the store lists what the reference evaluator matches, the ABNF reader behind the grammar
+//! tests, and throwaway PostgreSQL clusters.
 
 // Each test crate uses only some of these helpers.
 #![allow(dead_code)]
 
 pub mod abnf;
+pub mod filters;
+pub mod plans;
+pub mod postgres;
 
 use batch_odata::exec::reference;
 use batch_odata::fold::fold_case;
