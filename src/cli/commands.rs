@@ -136,6 +136,7 @@ pub(super) fn serve(args: ServeArgs) -> Result<(), Failure> {
     let mut config = Config::new(args.listen, args.data_dir);
     config.simulate = args.simulate;
     config.demo = !args.no_demo;
+    config.imports = args.import_job;
     if let (Some(account), Some(key)) = (&args.account, &args.key) {
         config.shared_key = Some(SharedKey::new(account, key).map_err(|error| {
             eprintln!("error: {error}");

@@ -34,7 +34,7 @@ mod state;
 mod storage;
 mod tasks;
 
-pub use config::{Config, ConfigError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, SharedKey};
+pub use config::{Config, ConfigError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, JobImport, SharedKey};
 pub use storage::StorageError;
 
 use std::future::Future;
@@ -67,6 +67,9 @@ pub enum StartError {
     Config(ConfigError),
     /// The database could not be opened, read or written.
     Storage(StorageError),
+    /// A job could not be imported: its file could not be read or holds invalid tasks,
+    /// or the job exists.
+    Import(String),
     /// The listen address could not be bound, or serving failed.
     Io(std::io::Error),
 }
@@ -76,6 +79,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Config(error) => write!(f, "{error}"),
             StartError::Storage(error) => write!(f, "{error}"),
+            StartError::Import(reason) => write!(f, "{reason}"),
             StartError::Io(error) => write!(f, "{error}"),
         }
     }
@@ -84,13 +88,15 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 impl Server {
-    /// Opens the database, loads every job and its tasks into memory, adds the demo job to
-    /// a new database when the configuration asks for it, and binds the listen address.
+    /// Opens the database, loads every job and its tasks into memory, imports the jobs of
+    /// [`Config::imports`], adds the demo job to a new database when the configuration asks
+    /// for it and imports none, and binds the listen address.
     ///
     /// # Errors
     ///
     /// Returns [`StartError::Config`] for a non-loopback address without a Shared Key,
-    /// [`StartError::Storage`] when the database cannot be opened or read, and
+    /// [`StartError::Storage`] when the database cannot be opened or read,
+    /// [`StartError::Import`] when a job cannot be imported, and
     /// [`StartError::Io`] when the address cannot be bound.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
         config.check().map_err(StartError::Config)?;
@@ -102,7 +108,8 @@ impl Server {
         let job_count = jobs.len();
         let task_count: usize = jobs.iter().map(|job| job.task_count()).sum();
         let simulate = config.simulate;
-        let demo = config.demo && jobs.is_empty();
+        let demo = config.demo && jobs.is_empty() && config.imports.is_empty();
+        let imports = config.imports.clone();
         let data_dir = config.data_dir.display().to_string();
         let state = Arc::new(AppState::new(config, storage, jobs));
         tracing::info!(
@@ -112,6 +119,9 @@ impl Server {
             data_dir,
             "loaded the database"
         );
+        for import in &imports {
+            state.import_job(import).await.map_err(StartError::Import)?;
+        }
         if demo {
             state.add_demo_job().await.map_err(StartError::Storage)?;
         }
