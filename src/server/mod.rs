@@ -174,6 +174,19 @@ impl Server {
     }
 }
 
+/// The Batch operations the server implements: each path template with its methods, the
+/// routes [`router`] builds. `openapi/batch-odata.json` describes exactly these, and
+/// `tests/openapi.rs` checks both against the running server.
+pub const ROUTES: [(&str, &[&str]); 7] = [
+    ("/jobs", &["GET", "POST"]),
+    ("/jobs/{jobId}", &["GET", "DELETE"]),
+    ("/jobs/{jobId}/tasks", &["GET", "POST"]),
+    ("/jobs/{jobId}/addtaskcollection", &["POST"]),
+    ("/jobs/{jobId}/taskcounts", &["GET"]),
+    ("/jobs/{jobId}/tasks/{taskId}", &["GET", "DELETE"]),
+    ("/jobs/{jobId}/tasks/{taskId}/terminate", &["POST"]),
+];
+
 /// Builds the routes of the Batch operations the server implements.
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
