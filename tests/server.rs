@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use batch_odata::server::Config;
+use batch_odata::server::{Config, JobImport, Server};
 use hmac::{Hmac, KeyInit, Mac};
 use reqwest::blocking::Response;
 use serde_json::{Value, json};
@@ -417,6 +417,68 @@ fn bodies_are_limited_and_checked() {
 }
 
 #[test]
+fn limits_return_batch_errors() {
+    let server = TestServer::start(&data_dir("limits"), false);
+    add_job(&server, "job-1");
+
+    // The filter's 64 KiB length limit is out of reach here: an HTTP URI holds less.
+    let deep_filter = format!("{}id%20eq%20'a'{}", "(".repeat(65), ")".repeat(65));
+    let select_items = vec!["id"; 101].join(",");
+    let cases = [
+        (
+            format!("$filter={deep_filter}"),
+            "$filter",
+            "InvalidQueryParameterValue",
+        ),
+        (
+            "maxresults=1001".to_owned(),
+            "maxresults",
+            "OutOfRangeQueryParameterValue",
+        ),
+        (
+            "maxresults=0".to_owned(),
+            "maxresults",
+            "OutOfRangeQueryParameterValue",
+        ),
+        (
+            format!("$select={select_items}"),
+            "$select",
+            "InvalidQueryParameterValue",
+        ),
+    ];
+    for (query, parameter, code) in &cases {
+        for path in ["/jobs/job-1/tasks", "/jobs"] {
+            let response = get(&server, &format!("{path}?{V8}&{query}"));
+            assert_eq!(response.status(), 400, "{path} {parameter}");
+            let error = body(response);
+            assert_eq!(error["code"], *code, "{path} {parameter}");
+            assert_eq!(error["values"][0]["key"], "QueryParameterName");
+            assert_eq!(error["values"][0]["value"], *parameter, "{path}");
+        }
+    }
+
+    let huge = "x".repeat(batch_odata::server::MAX_BODY_BYTES + 1);
+    let response = send(
+        client()
+            .post(server.url(&format!("/jobs/job-1/addtaskcollection?{V8}")))
+            .body(huge),
+    );
+    assert_eq!(response.status(), 413);
+    let error = body(response);
+    assert_eq!(error["code"], "RequestBodyTooLarge");
+    assert_eq!(error["values"][0]["key"], "MaxLimit");
+    assert_eq!(error["values"][0]["value"], "4194304");
+
+    let too_many: Vec<Value> = (0..101)
+        .map(|n| json!({"id": format!("c{n}"), "commandLine": "x"}))
+        .collect();
+    let path = format!("/jobs/job-1/addtaskcollection?{V8}");
+    let error = body(post_json(&server, &path, &json!({ "value": too_many })));
+    assert_eq!(error["code"], "InvalidPropertyValue");
+    assert_eq!(error["values"][0]["value"], "value");
+}
+
+#[test]
 fn hostile_requests_never_get_5xx() {
     let server = TestServer::start(&data_dir("hostile"), false);
     add_job(&server, "job-1");
@@ -564,6 +626,66 @@ fn restart_keeps_data() {
     let counts = body(get(&server, &format!("/jobs/job-1/taskcounts?{V8}")));
     assert_eq!(counts["completed"], 1);
     assert_eq!(counts["active"], 148);
+}
+
+#[test]
+fn import_job_loads_and_persists() {
+    let dir = data_dir("import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tasks.ndjson");
+    let lines: Vec<String> = (0..250)
+        .map(|n| {
+            let state = if n % 5 == 0 { "completed" } else { "active" };
+            json!({"id": format!("t-{n:03}"), "state": state, "commandLine": "x"}).to_string()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let import = |job: &str| JobImport {
+        job_id: job.to_owned(),
+        path: file.clone(),
+    };
+    let data = dir.join("data");
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), &data);
+    config.imports = vec![import("big")];
+    let server = TestServer::start_with(config);
+    let counts = body(get(&server, &format!("/jobs/big/taskcounts?{V8}")));
+    assert_eq!(counts["completed"], 50);
+    assert_eq!(counts["active"], 200);
+    server.stop();
+
+    // The job is in the database: a plain restart serves it, and importing it again fails.
+    let server = TestServer::start(&data, false);
+    let filter = "$filter=state%20eq%20'completed'&maxresults=7";
+    let ids = list_all_ids(&server, &format!("/jobs/big/tasks?{V8}&{filter}"));
+    assert_eq!(ids.len(), 50);
+    server.stop();
+    let mut again = Config::new("127.0.0.1:0".parse().unwrap(), &data);
+    again.imports = vec![import("BIG")];
+    let error = start_error(again);
+    assert!(error.contains("'BIG'"), "{error}");
+    assert!(error.contains("JobExists"), "{error}");
+
+    std::fs::write(&file, "{\"id\": \"a\"}\n{\"id\": \"A\"}\n").unwrap();
+    let mut duplicate = Config::new("127.0.0.1:0".parse().unwrap(), &data);
+    duplicate.imports = vec![import("other")];
+    let error = start_error(duplicate);
+    assert!(error.contains("duplicate task id"), "{error}");
+    let mut missing = Config::new("127.0.0.1:0".parse().unwrap(), &data);
+    missing.imports = vec![JobImport {
+        job_id: "other".to_owned(),
+        path: dir.join("missing.ndjson"),
+    }];
+    let error = start_error(missing);
+    assert!(error.contains("missing.ndjson"), "{error}");
+}
+
+/// Returns the error that keeps a server with `config` from starting.
+fn start_error(config: Config) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    match runtime.block_on(Server::bind(config)) {
+        Ok(_) => panic!("the server started"),
+        Err(error) => error.to_string(),
+    }
 }
 
 /// Starts the binary on a free port and returns it with its base URL, read from the
