@@ -5,18 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv_root="${SDK_VENV_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/batch-odata-sdk}"
-work="$(mktemp -d)"
-server_pid=""
+source .ci/lib-serve.sh
 
-cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid"
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+venv_root="${SDK_VENV_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/batch-odata-sdk}"
 
 # Creates (once) a virtual environment with one azure-batch version.
 make_venv() {
@@ -30,27 +21,8 @@ make_venv() {
     echo "$dir"
 }
 
-cargo build --quiet
-binary="${CARGO_TARGET_DIR:-target}/debug/batch-odata"
 key="$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
-
-"$binary" serve --listen 127.0.0.1:0 --data-dir "$work/data" --no-demo \
-    --account sdkaccount --key "$key" 2> "$work/server.log" &
-server_pid=$!
-
-# The server logs "listening address=127.0.0.1:PORT" once it accepts connections.
-address=""
-for _ in $(seq 1 600); do
-    address="$(sed -n 's/.*listening address=\([0-9.:]*\).*/\1/p' "$work/server.log" | head -n 1)"
-    [[ -n "$address" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [[ -z "$address" ]]; then
-    echo "error: the server did not start; its log:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-fi
+start_server "$(mktemp -d)" --account sdkaccount --key "$key"
 
 status=0
 for version in 6.0.0 4.1.3; do
@@ -59,7 +31,7 @@ for version in 6.0.0 4.1.3; do
     if ! timeout 300 "$venv/bin/python" tests/sdk/client.py \
         "http://$address" sdkaccount "$key" "sdk-${version//./-}"; then
         echo "error: azure-batch $version failed; server log:" >&2
-        tail -n 50 "$work/server.log" >&2
+        server_log_tail 50
         status=1
     fi
 done

@@ -10,7 +10,8 @@ use crate::exec::Deadline;
 use crate::filter::{Filter, Options};
 use crate::plan::Plan;
 use crate::query::{CountsParams, ListParams, SkipToken, next_link};
-use crate::response::{Projection, counts_body, list_body, select_names};
+use crate::response::{Projection, counts_body, list_body, select_names_in};
+use crate::schema::{self, Schema};
 use crate::store::Store;
 
 /// The `timeout` in seconds when a request gives none, as in the service.
@@ -144,6 +145,14 @@ impl Engine {
 
     /// Checks the `$select` names of a request against its api-version.
     pub fn check_select(params: &ListParams) -> Result<Option<Vec<String>>, Error> {
+        Engine::check_select_in(&schema::TASK, params)
+    }
+
+    /// Checks the `$select` names of a request against `schema` in its api-version.
+    pub fn check_select_in(
+        schema: &Schema,
+        params: &ListParams,
+    ) -> Result<Option<Vec<String>>, Error> {
         let Some(items) = &params.select else {
             return Ok(None);
         };
@@ -156,7 +165,7 @@ impl Engine {
             .iter()
             .map(|item| (item.name.clone(), item.span))
             .collect();
-        select_names(&items, text, params.api_version).map(Some)
+        select_names_in(schema, &items, text, params.api_version).map(Some)
     }
 
     /// Returns the Get Task Counts body. [`CountsParams`] has already rejected api-versions

@@ -1,14 +1,17 @@
 //! The one-line entry point: a `$filter` compiled for one api-version and mode.
 
-use crate::bind::{Mode, bind};
+use crate::bind::{Mode, bind_schema};
 use crate::error::Error;
 use crate::plan::{Plan, normalize};
+use crate::schema::{self, Schema};
 use crate::syntax::{Expr, Limits, parse};
 use crate::version::ApiVersion;
 
 /// Options for compiling a filter.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
+    /// The model the filter is checked against: [`schema::TASK`] unless set.
+    pub schema: &'static Schema,
     /// The api-version whose schema the filter is checked against.
     pub version: ApiVersion,
     /// The binding mode: the properties and forms accepted.
@@ -18,13 +21,20 @@ pub struct Options {
 }
 
 impl Options {
-    /// Creates options for `version` in extended mode with default limits.
+    /// Creates options for task filters in `version`, in extended mode with default limits.
     pub fn new(version: ApiVersion) -> Self {
         Options {
+            schema: &schema::TASK,
             version,
             mode: Mode::Extended,
             limits: Limits::default(),
         }
+    }
+
+    /// Sets the model, such as [`schema::JOB`] for List Jobs.
+    pub fn schema(mut self, schema: &'static Schema) -> Self {
+        self.schema = schema;
+        self
     }
 
     /// Sets the binding mode.
@@ -68,7 +78,8 @@ impl Filter {
     /// Compiles a filter with explicit options.
     pub fn compile(text: &str, options: &Options) -> Result<Filter, Error> {
         let syntax = parse(text, &options.limits)?;
-        let plan = normalize(bind(&syntax, text, options.version, options.mode)?);
+        let bound = bind_schema(&syntax, text, options.schema, options.version, options.mode)?;
+        let plan = normalize(bound);
         Ok(Filter { syntax, plan })
     }
 

@@ -5,126 +5,26 @@
 //! every loop a fixed bound.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use batch_odata::server::{Config, Server, SharedKey};
+use batch_odata::server::{Config, JobImport, Server};
 use hmac::{Hmac, KeyInit, Mac};
-use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::blocking::Response;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+mod support;
+
+use support::{ACCOUNT, KEY, TestServer, body, client, data_dir, get, post_json, send};
+
 const V8: &str = "api-version=2018-12-01.8.0";
 const V61: &str = "api-version=2018-03-01.6.1";
-const ACCOUNT: &str = "testaccount";
-const KEY: &str = "c2VjcmV0LWtleS1mb3ItdGVzdHM=";
-
-/// A server running on its own thread and runtime.
-struct TestServer {
-    base: String,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl TestServer {
-    fn start(data_dir: &Path, with_key: bool) -> TestServer {
-        let mut config = Config::new("127.0.0.1:0".parse().unwrap(), data_dir);
-        if with_key {
-            config.shared_key = Some(SharedKey::new(ACCOUNT, KEY).unwrap());
-        }
-        TestServer::start_with(config)
-    }
-
-    fn start_with(config: Config) -> TestServer {
-        let (address_tx, address_rx) = std::sync::mpsc::channel();
-        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async move {
-                let server = Server::bind(config).await.expect("the server starts");
-                address_tx.send(server.local_addr().unwrap()).unwrap();
-                let shutdown = async {
-                    let _ = shutdown_rx.await;
-                };
-                server.run(shutdown).await.expect("the server runs");
-            });
-        });
-        let address = address_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server reports its address");
-        TestServer {
-            base: format!("http://{address}"),
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.base)
-    }
-
-    /// Stops the server and waits until its database is closed.
-    fn stop(mut self) {
-        self.shutdown_now();
-    }
-
-    fn shutdown_now(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            thread.join().expect("the server thread ends cleanly");
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.shutdown_now();
-    }
-}
-
-/// Returns a new empty directory for one test.
-fn data_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("batch-odata-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn client() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn send(request: RequestBuilder) -> Response {
-    request.send().expect("the request gets a response")
-}
-
-fn body(response: Response) -> Value {
-    let text = response.text().expect("a readable body");
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body: {text:?}"))
-}
-
-fn post_json(server: &TestServer, path_and_query: &str, value: &Value) -> Response {
-    send(
-        client()
-            .post(server.url(path_and_query))
-            .header("content-type", "application/json; odata=minimalmetadata")
-            .body(value.to_string()),
-    )
-}
-
-fn get(server: &TestServer, path_and_query: &str) -> Response {
-    send(client().get(server.url(path_and_query)))
-}
 
 fn add_job(server: &TestServer, id: &str) {
     let job = json!({"id": id, "poolInfo": {"poolId": "pool"}});
@@ -245,6 +145,81 @@ fn add_get_list_and_filter() {
         json!({"id": "task-0000", "state": "active"})
     );
     assert!(selected["odata.nextLink"].is_string());
+}
+
+#[test]
+fn list_jobs_filters_selects_and_pages() {
+    let server = TestServer::start(&data_dir("list-jobs"), false);
+    for n in 0..7 {
+        add_job(&server, &format!("job-{n}"));
+    }
+    let other = json!({"id": "other-1", "poolInfo": {"poolId": "gpu-pool"}, "priority": 5});
+    assert_eq!(
+        post_json(&server, &format!("/jobs?{V8}"), &other).status(),
+        201
+    );
+
+    let all = body(get(&server, &format!("/jobs?{V8}")));
+    assert!(
+        all["odata.metadata"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#jobs")
+    );
+    assert_eq!(all["value"].as_array().unwrap().len(), 8);
+    assert!(all.get("odata.nextLink").is_none());
+
+    let prefix = "$filter=startswith(id,%20'JOB-')&maxresults=2";
+    let ids = list_all_ids(&server, &format!("/jobs?{V8}&{prefix}"));
+    let expected: Vec<String> = (0..7).map(|n| format!("job-{n}")).collect();
+    assert_eq!(ids, expected);
+
+    let pool = "$filter=executionInfo/poolId%20eq%20'gpu-pool'%20and%20state%20eq%20'active'";
+    let ids = list_all_ids(&server, &format!("/jobs?{V8}&{pool}"));
+    assert_eq!(ids, ["other-1"]);
+
+    let times = "$filter=creationTime%20gt%20DateTime'2000-01-01T00:00:00Z'%20and%20\
+                 executionInfo/endTime%20eq%20null";
+    assert_eq!(
+        list_all_ids(&server, &format!("/jobs?{V8}&{times}")).len(),
+        8
+    );
+
+    let selected = body(get(
+        &server,
+        &format!("/jobs?{V8}&$filter=id%20ge%20'other'&$select=id,%20priority"),
+    ));
+    assert_eq!(selected["value"], json!([{"id": "other-1", "priority": 5}]));
+}
+
+#[test]
+fn list_jobs_rejects_task_only_filters() {
+    let server = TestServer::start(&data_dir("list-jobs-errors"), false);
+    add_job(&server, "job-1");
+
+    let cases = [
+        ("$filter=priority%20eq%201", "$filter"),
+        ("$filter=executionInfo/exitCode%20eq%200", "$filter"),
+        ("$filter=state%20eq%20'running'", "$filter"),
+        (
+            "$filter=lastModifiedTime%20gt%20DateTime'2020-01-01T00:00:00Z'",
+            "$filter",
+        ),
+        ("$filter=startswith(executionInfo/poolId,%201)", "$filter"),
+        ("$select=commandLine", "$select"),
+        ("maxresults=1001", "maxresults"),
+    ];
+    for (query, parameter) in cases {
+        let response = get(&server, &format!("/jobs?{V8}&{query}"));
+        assert_eq!(response.status(), 400, "{query}");
+        let error = body(response);
+        assert!(
+            error["code"].as_str().unwrap().contains("QueryParameter"),
+            "{query}: {error}"
+        );
+        assert_eq!(error["values"][0]["key"], "QueryParameterName", "{query}");
+        assert_eq!(error["values"][0]["value"], parameter, "{query}");
+    }
 }
 
 #[test]
@@ -442,6 +417,68 @@ fn bodies_are_limited_and_checked() {
 }
 
 #[test]
+fn limits_return_batch_errors() {
+    let server = TestServer::start(&data_dir("limits"), false);
+    add_job(&server, "job-1");
+
+    // The filter's 64 KiB length limit is out of reach here: an HTTP URI holds less.
+    let deep_filter = format!("{}id%20eq%20'a'{}", "(".repeat(65), ")".repeat(65));
+    let select_items = vec!["id"; 101].join(",");
+    let cases = [
+        (
+            format!("$filter={deep_filter}"),
+            "$filter",
+            "InvalidQueryParameterValue",
+        ),
+        (
+            "maxresults=1001".to_owned(),
+            "maxresults",
+            "OutOfRangeQueryParameterValue",
+        ),
+        (
+            "maxresults=0".to_owned(),
+            "maxresults",
+            "OutOfRangeQueryParameterValue",
+        ),
+        (
+            format!("$select={select_items}"),
+            "$select",
+            "InvalidQueryParameterValue",
+        ),
+    ];
+    for (query, parameter, code) in &cases {
+        for path in ["/jobs/job-1/tasks", "/jobs"] {
+            let response = get(&server, &format!("{path}?{V8}&{query}"));
+            assert_eq!(response.status(), 400, "{path} {parameter}");
+            let error = body(response);
+            assert_eq!(error["code"], *code, "{path} {parameter}");
+            assert_eq!(error["values"][0]["key"], "QueryParameterName");
+            assert_eq!(error["values"][0]["value"], *parameter, "{path}");
+        }
+    }
+
+    let huge = "x".repeat(batch_odata::server::MAX_BODY_BYTES + 1);
+    let response = send(
+        client()
+            .post(server.url(&format!("/jobs/job-1/addtaskcollection?{V8}")))
+            .body(huge),
+    );
+    assert_eq!(response.status(), 413);
+    let error = body(response);
+    assert_eq!(error["code"], "RequestBodyTooLarge");
+    assert_eq!(error["values"][0]["key"], "MaxLimit");
+    assert_eq!(error["values"][0]["value"], "4194304");
+
+    let too_many: Vec<Value> = (0..101)
+        .map(|n| json!({"id": format!("c{n}"), "commandLine": "x"}))
+        .collect();
+    let path = format!("/jobs/job-1/addtaskcollection?{V8}");
+    let error = body(post_json(&server, &path, &json!({ "value": too_many })));
+    assert_eq!(error["code"], "InvalidPropertyValue");
+    assert_eq!(error["values"][0]["value"], "value");
+}
+
+#[test]
 fn hostile_requests_never_get_5xx() {
     let server = TestServer::start(&data_dir("hostile"), false);
     add_job(&server, "job-1");
@@ -455,7 +492,8 @@ fn hostile_requests_never_get_5xx() {
         format!("/jobs/job-1/tasks?{V8}&$select=nothing"),
         format!("/jobs/job-1/tasks?{V8}&$expand=everything"),
         "/jobs/job-1/taskcounts?api-version=2017-05-01.5.0".to_owned(),
-        format!("/jobs?{V8}&$filter=id%20eq%20'a'"),
+        format!("/jobs?{V8}&$filter=priority%20eq%201"),
+        format!("/jobs?{V8}&$skiptoken=garbage"),
         format!("/jobs/job-1/tasks/x/y/z?{V8}"),
     ];
     for path in &paths {
@@ -588,6 +626,66 @@ fn restart_keeps_data() {
     let counts = body(get(&server, &format!("/jobs/job-1/taskcounts?{V8}")));
     assert_eq!(counts["completed"], 1);
     assert_eq!(counts["active"], 148);
+}
+
+#[test]
+fn import_job_loads_and_persists() {
+    let dir = data_dir("import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tasks.ndjson");
+    let lines: Vec<String> = (0..250)
+        .map(|n| {
+            let state = if n % 5 == 0 { "completed" } else { "active" };
+            json!({"id": format!("t-{n:03}"), "state": state, "commandLine": "x"}).to_string()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let import = |job: &str| JobImport {
+        job_id: job.to_owned(),
+        path: file.clone(),
+    };
+    let data = dir.join("data");
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), &data);
+    config.imports = vec![import("big")];
+    let server = TestServer::start_with(config);
+    let counts = body(get(&server, &format!("/jobs/big/taskcounts?{V8}")));
+    assert_eq!(counts["completed"], 50);
+    assert_eq!(counts["active"], 200);
+    server.stop();
+
+    // The job is in the database: a plain restart serves it, and importing it again fails.
+    let server = TestServer::start(&data, false);
+    let filter = "$filter=state%20eq%20'completed'&maxresults=7";
+    let ids = list_all_ids(&server, &format!("/jobs/big/tasks?{V8}&{filter}"));
+    assert_eq!(ids.len(), 50);
+    server.stop();
+    let mut again = Config::new("127.0.0.1:0".parse().unwrap(), &data);
+    again.imports = vec![import("BIG")];
+    let error = start_error(again);
+    assert!(error.contains("'BIG'"), "{error}");
+    assert!(error.contains("JobExists"), "{error}");
+
+    std::fs::write(&file, "{\"id\": \"a\"}\n{\"id\": \"A\"}\n").unwrap();
+    let mut duplicate = Config::new("127.0.0.1:0".parse().unwrap(), &data);
+    duplicate.imports = vec![import("other")];
+    let error = start_error(duplicate);
+    assert!(error.contains("duplicate task id"), "{error}");
+    let mut missing = Config::new("127.0.0.1:0".parse().unwrap(), &data);
+    missing.imports = vec![JobImport {
+        job_id: "other".to_owned(),
+        path: dir.join("missing.ndjson"),
+    }];
+    let error = start_error(missing);
+    assert!(error.contains("missing.ndjson"), "{error}");
+}
+
+/// Returns the error that keeps a server with `config` from starting.
+fn start_error(config: Config) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    match runtime.block_on(Server::bind(config)) {
+        Ok(_) => panic!("the server started"),
+        Err(error) => error.to_string(),
+    }
 }
 
 /// Starts the binary on a free port and returns it with its base URL, read from the

@@ -1,8 +1,9 @@
-//! Binding: resolves a syntax tree against the CloudTask schema of one api-version and
-//! produces a typed [`Plan`].
+//! Binding: resolves a syntax tree against a schema (CloudTask unless [`bind_schema`] names
+//! another) of one api-version and produces a typed [`Plan`].
 //!
-//! Two modes decide what is accepted. [`Mode::Strict`] allows exactly the documented List
-//! Tasks `$filter` table of the api-version: its properties, their operators, `startswith`,
+//! Two modes decide what is accepted. [`Mode::Strict`] allows exactly the documented
+//! `$filter` table of the list operation in the api-version, such as List Tasks or List
+//! Jobs: its properties, their operators, `startswith`,
 //! `and`, `or` and prefixed `DateTime'...'` literals, like the service. [`Mode::Extended`]
 //! allows every scalar property of the version's schema, `not`, `in`, `endswith`,
 //! `contains`, boolean constants and bare ISO 8601 date-times.
@@ -12,7 +13,7 @@ mod property;
 
 use crate::error::{Error, ErrorKind, Parameter};
 use crate::plan::{Plan, Predicate, Test, Value};
-use crate::schema::{PropertyDef, PropertyType};
+use crate::schema::{self, PropertyDef, PropertyType, Schema};
 use crate::span::Span;
 use crate::syntax::{CompareOp, Expr, ExprKind, Function, Literal};
 use crate::version::ApiVersion;
@@ -20,7 +21,8 @@ use crate::version::ApiVersion;
 /// The set of filters the binder accepts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Mode {
-    /// Only the documented List Tasks properties, operators and forms, like the service.
+    /// Only the documented properties, operators and forms of the list operation, like the
+    /// service.
     Strict,
     /// Every scalar property of the api-version's schema and the extension forms.
     #[default]
@@ -31,8 +33,20 @@ pub enum Mode {
 ///
 /// `input` is the filter text the tree was parsed from; errors point into it.
 pub fn bind(expr: &Expr, input: &str, version: ApiVersion, mode: Mode) -> Result<Plan, Error> {
+    bind_schema(expr, input, &schema::TASK, version, mode)
+}
+
+/// Binds a parsed filter to `schema` in `version`, such as [`schema::JOB`] for List Jobs.
+pub fn bind_schema(
+    expr: &Expr,
+    input: &str,
+    schema: &'static Schema,
+    version: ApiVersion,
+    mode: Mode,
+) -> Result<Plan, Error> {
     Binder {
         input,
+        schema,
         version,
         mode,
     }
@@ -41,6 +55,7 @@ pub fn bind(expr: &Expr, input: &str, version: ApiVersion, mode: Mode) -> Result
 
 struct Binder<'a> {
     input: &'a str,
+    schema: &'static Schema,
     version: ApiVersion,
     mode: Mode,
 }

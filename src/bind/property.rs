@@ -3,11 +3,11 @@
 
 use super::{Binder, Mode};
 use crate::error::ErrorKind;
-use crate::schema::{self, PropertyDef};
+use crate::schema::{self, PropertyDef, Schema};
 use crate::span::Span;
 use crate::version::ApiVersion;
 
-/// Properties renamed or replaced by a later api-version, with their successors.
+/// CloudTask properties renamed or replaced by a later api-version, with their successors.
 const REPLACEMENTS: &[(&str, &str)] = &[
     ("runElevated", "userIdentity/autoUser/elevationLevel"),
     ("executionInfo/schedulingError", "executionInfo/failureInfo"),
@@ -28,14 +28,12 @@ impl Binder<'_> {
     ) -> Result<&'static PropertyDef, crate::error::Error> {
         // The List Tasks documentation names `lastModifiedTime`; the JSON property is
         // `lastModified`. Both spellings are accepted.
-        let path = if path == "lastModifiedTime" {
-            "lastModified"
-        } else {
-            path
-        };
+        let path = self.schema.documented_path(path);
 
-        let Some(property) = schema::lookup(path) else {
-            let candidates = schema::PROPERTIES
+        let Some(property) = self.schema.lookup(path) else {
+            let candidates = self
+                .schema
+                .properties
                 .iter()
                 .filter(|p| p.ty.is_scalar() && !p.is_in_collection() && p.exists_in(self.version))
                 .map(|p| p.path);
@@ -61,7 +59,7 @@ impl Binder<'_> {
                 since: property.first_version(),
             }
         } else {
-            let replacement = successor(property.path);
+            let replacement = successor(self.schema, property.path);
             ErrorKind::PropertyRemoved {
                 until: property.last_version(),
                 replacement,
@@ -76,11 +74,13 @@ impl Binder<'_> {
         span: Span,
         operator: Option<(&str, Span)>,
     ) -> Result<(), crate::error::Error> {
-        let Some(rule) = schema::strict_rule(property.path, self.version) else {
-            let kind = match schema::strict_since(property.path) {
+        let Some(rule) = self.schema.strict_rule(property.path, self.version) else {
+            let kind = match self.schema.strict_since(property.path) {
                 Some(since) if since > self.version => ErrorKind::PropertyNotFilterable { since },
                 _ => ErrorKind::PropertyNotDocumented {
-                    documented: schema::strict_rules(self.version)
+                    documented: self
+                        .schema
+                        .strict_rules(self.version)
                         .map(|r| r.documented_as)
                         .collect(),
                 },
@@ -103,10 +103,11 @@ impl Binder<'_> {
 
 /// Returns the successor of a replaced property, or of one nested under a renamed object,
 /// such as `executionInfo/failureInfo/category` for `executionInfo/schedulingError/category`.
-fn successor(path: &str) -> Option<&'static str> {
+fn successor(schema: &Schema, path: &str) -> Option<&'static str> {
     let (old, new) = REPLACEMENTS.iter().find(|(old, _)| path.starts_with(old))?;
     let rest = &path[old.len()..];
-    schema::PROPERTIES
+    schema
+        .properties
         .iter()
         .find(|p| p.path.strip_prefix(new) == Some(rest) && p.exists_in(ApiVersion::LATEST))
         .map(|p| p.path)

@@ -171,6 +171,7 @@ pub(super) fn serve(args: ServeArgs) -> Result<(), Failure> {
     config.simulate = args.simulate;
     config.demo = !args.no_demo;
     config.postgres = args.postgres;
+    config.imports = args.import_job;
     if let (Some(account), Some(key)) = (&args.account, &args.key) {
         config.shared_key = Some(SharedKey::new(account, key).map_err(|error| {
             eprintln!("error: {error}");

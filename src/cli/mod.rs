@@ -179,6 +179,11 @@ struct ServeArgs {
     /// set.
     #[arg(long)]
     no_demo: bool,
+    /// Add job JOB_ID with the tasks of FILE (NDJSON, such as `batch-odata gen` writes, or a
+    /// List Tasks body) before serving, in one synced transaction. The job must not exist.
+    /// Repeatable. Not with --postgres, whose tasks are added over HTTP.
+    #[arg(long, value_name = "JOB_ID=FILE", conflicts_with = "postgres")]
+    import_job: Vec<batch_odata::server::JobImport>,
 }
 
 /// The failure of a command, which decides the exit status.

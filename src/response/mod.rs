@@ -3,7 +3,7 @@
 
 mod shape;
 
-pub use shape::{Projection, select_names};
+pub use shape::{Projection, select_names, select_names_in};
 
 use serde_json::{Map, Value, json};
 
@@ -14,12 +14,23 @@ use crate::version::ApiVersion;
 /// Builds a List Tasks body: `odata.metadata`, `value` and, when more tasks follow,
 /// `odata.nextLink`.
 pub fn list_body(service_url: &str, tasks: Vec<Value>, next_link: Option<String>) -> Value {
+    collection_body(service_url, "tasks", tasks, next_link)
+}
+
+/// Builds a list body of any entity set, such as `jobs` for List Jobs, as [`list_body`]
+/// does for tasks.
+pub fn collection_body(
+    service_url: &str,
+    entity_set: &str,
+    items: Vec<Value>,
+    next_link: Option<String>,
+) -> Value {
     let mut body = Map::new();
     body.insert(
         "odata.metadata".into(),
-        format!("{service_url}/$metadata#tasks").into(),
+        format!("{service_url}/$metadata#{entity_set}").into(),
     );
-    body.insert("value".into(), Value::Array(tasks));
+    body.insert("value".into(), Value::Array(items));
     if let Some(link) = next_link {
         body.insert("odata.nextLink".into(), link.into());
     }

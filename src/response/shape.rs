@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Parameter};
-use crate::schema;
+use crate::schema::{self, Schema};
 use crate::span::Span;
 use crate::version::ApiVersion;
 
@@ -16,11 +16,22 @@ pub fn select_names(
     input: &str,
     version: ApiVersion,
 ) -> Result<Vec<String>, Error> {
+    select_names_in(&schema::TASK, items, input, version)
+}
+
+/// Checks `$select` items against the top-level properties of `schema` in the api-version,
+/// as [`select_names`] does for tasks.
+pub fn select_names_in(
+    schema: &Schema,
+    items: &[(String, Span)],
+    input: &str,
+    version: ApiVersion,
+) -> Result<Vec<String>, Error> {
     let mut names = Vec::with_capacity(items.len());
     for (name, span) in items {
-        if !schema::top_level_names(version).any(|known| known == name) {
+        if !schema.top_level_names(version).any(|known| known == name) {
             return Err(Error::new(
-                unselectable(name, version),
+                unselectable(schema, name, version),
                 Parameter::Select,
                 *span,
                 input,
@@ -35,8 +46,11 @@ pub fn select_names(
 
 /// Returns why `name` is not a top-level property of `version`: added later, removed
 /// earlier, or unknown in every api-version.
-fn unselectable(name: &str, version: ApiVersion) -> ErrorKind {
-    match schema::lookup(name).filter(|property| !property.path.contains('/')) {
+fn unselectable(schema: &Schema, name: &str, version: ApiVersion) -> ErrorKind {
+    match schema
+        .lookup(name)
+        .filter(|property| !property.path.contains('/'))
+    {
         Some(property) if version < property.first_version() => ErrorKind::PropertyNotYetAdded {
             since: property.first_version(),
         },
@@ -46,15 +60,16 @@ fn unselectable(name: &str, version: ApiVersion) -> ErrorKind {
         },
         None => {
             let suggestion =
-                schema::suggest(name, schema::top_level_names(version)).map(str::to_owned);
+                schema::suggest(name, schema.top_level_names(version)).map(str::to_owned);
             ErrorKind::SelectPropertyUnknown { suggestion }
         }
     }
 }
 
-/// The projection of stored tasks into a response.
+/// The projection of stored tasks, or of other entities such as jobs, into a response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Projection {
+    schema: &'static Schema,
     version: ApiVersion,
     select: Option<Vec<String>>,
     expand_stats: bool,
@@ -65,10 +80,17 @@ impl Projection {
     /// properties when `None`) and whether `$expand=stats` was requested.
     pub fn new(version: ApiVersion, select: Option<Vec<String>>, expand_stats: bool) -> Self {
         Projection {
+            schema: &schema::TASK,
             version,
             select,
             expand_stats,
         }
+    }
+
+    /// Sets the model of the projected entities, such as [`schema::JOB`] for jobs.
+    pub fn schema(mut self, schema: &'static Schema) -> Self {
+        self.schema = schema;
+        self
     }
 
     /// Projects a stored task. Properties the api-version lacks are dropped, properties
@@ -97,7 +119,9 @@ impl Projection {
 
     /// Returns false only for a path that some api-version defines but this one lacks.
     fn has(&self, path: &str) -> bool {
-        schema::lookup(path).is_none_or(|property| property.exists_in(self.version))
+        self.schema
+            .lookup(path)
+            .is_none_or(|property| property.exists_in(self.version))
     }
 
     /// Drops nested properties the api-version does not have.

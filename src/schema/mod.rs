@@ -1,14 +1,17 @@
-//! The CloudTask schema per api-version: which property paths exist, their types, and which
-//! of them the List Tasks documentation allows in `$filter`.
+//! The CloudTask and CloudJob schemas per api-version: which property paths exist, their
+//! types, and which of them the List Tasks and List Jobs documentation allows in `$filter`.
 //!
-//! The tables live in `generated.rs`, generated from the schema data in
+//! The task tables live in `generated.rs`, generated from the schema data in
 //! `fixtures/reference/`. The four oldest api-versions have no machine-readable model; they
 //! are taken as 2015-12-01.2.2 without what the versioning page says later versions added.
+//! The job tables live in `job.rs`. The free functions of this module read the task schema.
 
 #[rustfmt::skip]
 mod generated;
+mod job;
 
 pub use generated::{PROPERTIES, STRICT_LIST_TASKS};
+pub use job::{JOB_PROPERTIES, STRICT_LIST_JOBS};
 
 use crate::version::ApiVersion;
 
@@ -74,9 +77,10 @@ pub struct PropertyDef {
 }
 
 impl PartialEq for PropertyDef {
-    /// Two definitions are equal when they are the same entry of [`PROPERTIES`].
+    /// Two definitions are equal when they are the same entry of one schema's table. The
+    /// path tells apart entries of the task and job tables that share an `id`.
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
+        self.id == other.id && self.path == other.path
     }
 }
 
@@ -124,6 +128,102 @@ pub struct StrictRule {
     pub versions: u16,
 }
 
+/// A resource model that filters and `$select` are checked against: its property paths and
+/// the documented `$filter` table of its list operation.
+#[derive(Debug)]
+pub struct Schema {
+    /// The model's name in the Batch REST API, such as `CloudTask`.
+    pub name: &'static str,
+    /// Every property path of every api-version, sorted by path; each entry's `id` is its
+    /// index.
+    pub properties: &'static [PropertyDef],
+    /// The documented `$filter` table of the list operation, such as List Tasks.
+    pub strict: &'static [StrictRule],
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Schema {}
+
+/// CloudTask, with the List Tasks `$filter` table.
+pub static TASK: Schema = Schema {
+    name: "CloudTask",
+    properties: PROPERTIES,
+    strict: STRICT_LIST_TASKS,
+};
+
+/// CloudJob, with the List Jobs `$filter` table.
+pub static JOB: Schema = Schema {
+    name: "CloudJob",
+    properties: JOB_PROPERTIES,
+    strict: STRICT_LIST_JOBS,
+};
+
+impl Schema {
+    /// Returns the property with this exact (case-sensitive) path, in any api-version.
+    pub fn lookup(&self, path: &str) -> Option<&'static PropertyDef> {
+        let properties = self.properties;
+        properties
+            .binary_search_by(|p| p.path.cmp(path))
+            .ok()
+            .map(|index| &properties[index])
+    }
+
+    /// Returns the path that a name of the documented filter table stands for, such as
+    /// `lastModified` for `lastModifiedTime` in List Tasks; any other name is returned as
+    /// it is.
+    pub fn documented_path<'a>(&self, name: &'a str) -> &'a str {
+        match self.strict.iter().find(|rule| rule.documented_as == name) {
+            Some(rule) => rule.path,
+            None => name,
+        }
+    }
+
+    /// Returns the documented filter rule for a property in an api-version.
+    pub fn strict_rule(&self, path: &str, version: ApiVersion) -> Option<&'static StrictRule> {
+        self.strict
+            .iter()
+            .find(|rule| rule.path == path && rule.versions & version_bit(version) != 0)
+    }
+
+    /// Returns the documented filter rules of an api-version.
+    pub fn strict_rules(
+        &self,
+        version: ApiVersion,
+    ) -> impl Iterator<Item = &'static StrictRule> + use<> {
+        self.strict
+            .iter()
+            .filter(move |rule| rule.versions & version_bit(version) != 0)
+    }
+
+    /// Returns the first api-version whose documented filter table has the property, if
+    /// any.
+    pub fn strict_since(&self, path: &str) -> Option<ApiVersion> {
+        let versions = self
+            .strict
+            .iter()
+            .filter(|rule| rule.path == path)
+            .fold(0u16, |mask, rule| mask | rule.versions);
+        (versions != 0).then(|| ApiVersion::ALL[versions.trailing_zeros() as usize])
+    }
+
+    /// Returns the top-level property names of an api-version, the names `$select`
+    /// accepts.
+    pub fn top_level_names(
+        &self,
+        version: ApiVersion,
+    ) -> impl Iterator<Item = &'static str> + use<> {
+        self.properties
+            .iter()
+            .filter(move |p| !p.path.contains('/') && p.exists_in(version))
+            .map(|p| p.path)
+    }
+}
+
 /// Returns the bit of `version` in a version mask.
 pub fn version_bit(version: ApiVersion) -> u16 {
     1 << version as usize
@@ -131,41 +231,27 @@ pub fn version_bit(version: ApiVersion) -> u16 {
 
 /// Returns the property with this exact (case-sensitive) path, in any api-version.
 pub fn lookup(path: &str) -> Option<&'static PropertyDef> {
-    PROPERTIES
-        .binary_search_by(|p| p.path.cmp(path))
-        .ok()
-        .map(|index| &PROPERTIES[index])
+    TASK.lookup(path)
 }
 
 /// Returns the documented List Tasks filter rule for a property in an api-version.
 pub fn strict_rule(path: &str, version: ApiVersion) -> Option<&'static StrictRule> {
-    STRICT_LIST_TASKS
-        .iter()
-        .find(|rule| rule.path == path && rule.versions & version_bit(version) != 0)
+    TASK.strict_rule(path, version)
 }
 
 /// Returns the documented List Tasks filter rules of an api-version.
 pub fn strict_rules(version: ApiVersion) -> impl Iterator<Item = &'static StrictRule> {
-    STRICT_LIST_TASKS
-        .iter()
-        .filter(move |rule| rule.versions & version_bit(version) != 0)
+    TASK.strict_rules(version)
 }
 
 /// Returns the first api-version whose documented filter table has the property, if any.
 pub fn strict_since(path: &str) -> Option<ApiVersion> {
-    let versions = STRICT_LIST_TASKS
-        .iter()
-        .filter(|rule| rule.path == path)
-        .fold(0u16, |mask, rule| mask | rule.versions);
-    (versions != 0).then(|| ApiVersion::ALL[versions.trailing_zeros() as usize])
+    TASK.strict_since(path)
 }
 
 /// Returns the top-level property names of an api-version, the names `$select` accepts.
 pub fn top_level_names(version: ApiVersion) -> impl Iterator<Item = &'static str> {
-    PROPERTIES
-        .iter()
-        .filter(move |p| !p.path.contains('/') && p.exists_in(version))
-        .map(|p| p.path)
+    TASK.top_level_names(version)
 }
 
 /// Returns the candidate closest to `name` by edit distance, ignoring case, if it is close
@@ -201,17 +287,31 @@ mod tests {
 
     #[test]
     fn properties_are_sorted_and_numbered() {
-        for (index, property) in PROPERTIES.iter().enumerate() {
-            assert_eq!(property.id as usize, index);
+        for schema in [&TASK, &JOB] {
+            for (index, property) in schema.properties.iter().enumerate() {
+                assert_eq!(property.id as usize, index, "{}", schema.name);
+            }
+            for pair in schema.properties.windows(2) {
+                assert!(
+                    pair[0].path < pair[1].path,
+                    "{}: {} {}",
+                    schema.name,
+                    pair[0].path,
+                    pair[1].path
+                );
+            }
         }
-        for pair in PROPERTIES.windows(2) {
-            assert!(
-                pair[0].path < pair[1].path,
-                "{} {}",
-                pair[0].path,
-                pair[1].path
-            );
+    }
+
+    #[test]
+    fn job_rules_name_scalar_job_properties() {
+        for rule in STRICT_LIST_JOBS {
+            let property = JOB.lookup(rule.path).expect(rule.path);
+            assert!(property.ty.is_scalar(), "{}", rule.path);
+            assert!(!property.is_in_collection(), "{}", rule.path);
         }
+        assert_eq!(JOB.documented_path("lastModifiedTime"), "lastModifiedTime");
+        assert_eq!(TASK.documented_path("lastModifiedTime"), "lastModified");
     }
 
     #[test]

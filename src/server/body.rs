@@ -20,8 +20,9 @@ const MAX_ID_LENGTH: usize = 64;
 /// wall-clock limit, no retention limit (both `TimeSpan.MaxValue`) and no retries.
 const MAX_TIME_SPAN: &str = "P10675199DT2H48M5.4775807S";
 
-/// Task fields that only the server sets; a request body's values for them are dropped.
-const TASK_READ_ONLY: [&str; 11] = [
+/// Fields of jobs and tasks that only the server sets; a request body's values for them
+/// are dropped.
+const READ_ONLY: [&str; 10] = [
     "url",
     "eTag",
     "creationTime",
@@ -31,23 +32,11 @@ const TASK_READ_ONLY: [&str; 11] = [
     "previousState",
     "previousStateTransitionTime",
     "executionInfo",
-    "nodeInfo",
     "stats",
 ];
 
-/// Job fields that only the server sets.
-const JOB_READ_ONLY: [&str; 10] = [
-    "url",
-    "eTag",
-    "creationTime",
-    "lastModified",
-    "state",
-    "stateTransitionTime",
-    "previousState",
-    "previousStateTransitionTime",
-    "executionInfo",
-    "stats",
-];
+/// Task fields that only the server sets, besides [`READ_ONLY`].
+const TASK_READ_ONLY: [&str; 1] = ["nodeInfo"];
 
 /// Reads a JSON request body of at most [`MAX_BODY_BYTES`].
 ///
@@ -100,8 +89,8 @@ pub(crate) fn new_task(
         Some(other) => return Err(invalid_value("commandLine", &other.to_string())),
     }
     let client_constraints = fields.remove("constraints");
-    for name in TASK_READ_ONLY {
-        fields.remove(name);
+    for name in READ_ONLY.iter().chain(&TASK_READ_ONLY) {
+        fields.remove(*name);
     }
 
     let time = now.to_utc_string();
@@ -135,7 +124,7 @@ pub(crate) fn new_job_from_body(
     if !matches!(fields.get("poolInfo"), Some(Value::Object(_))) {
         return Err(missing("poolInfo"));
     }
-    for name in JOB_READ_ONLY {
+    for name in READ_ONLY {
         fields.remove(name);
     }
     Ok(new_job(&id, fields, service_url, now))
@@ -185,6 +174,28 @@ pub(crate) fn set_state(task: &mut Map<String, Value>, state: &str, now: DateTim
     task.insert("state".into(), state.into());
     task.insert("stateTransitionTime".into(), time.into());
     stamp(task, now);
+}
+
+/// Completes a task: sets its state, and its end time and result in `info`, the task's
+/// `executionInfo`, which the caller took out with [`take_object`] and puts back. A task
+/// with `failure_info` fails with it, and any other task succeeds.
+pub(crate) fn complete(
+    task: &mut Map<String, Value>,
+    info: &mut Map<String, Value>,
+    now: DateTime,
+    failure_info: Option<Value>,
+) {
+    set_state(task, "completed", now);
+    info.insert("endTime".into(), now.to_utc_string().into());
+    match failure_info {
+        None => {
+            info.insert("result".into(), "success".into());
+        }
+        Some(failure_info) => {
+            info.insert("result".into(), "failure".into());
+            info.insert("failureInfo".into(), failure_info);
+        }
+    }
 }
 
 /// Sets `lastModified` and a new `eTag`.

@@ -31,6 +31,33 @@ pub struct Config {
     /// The connection string of a PostgreSQL database that keeps the tasks, in place of the
     /// data directory's database, which then keeps only the jobs.
     pub postgres: Option<String>,
+    /// Jobs to add at start, each with the tasks of a file, before requests are served.
+    pub imports: Vec<JobImport>,
+}
+
+/// A job to add at start with the tasks of an NDJSON file or a List Tasks body, such as the
+/// output of `batch-odata gen`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobImport {
+    /// The id of the new job, which must not exist yet.
+    pub job_id: String,
+    /// The file of tasks.
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for JobImport {
+    type Err = String;
+
+    /// Parses `JOB_ID=FILE`.
+    fn from_str(text: &str) -> Result<JobImport, String> {
+        match text.split_once('=') {
+            Some((job_id, path)) if !job_id.is_empty() && !path.is_empty() => Ok(JobImport {
+                job_id: job_id.to_owned(),
+                path: PathBuf::from(path),
+            }),
+            _ => Err(format!("expected JOB_ID=FILE, found '{text}'")),
+        }
+    }
 }
 
 /// A Batch account name and its key.
@@ -120,6 +147,7 @@ impl Config {
             simulate: None,
             demo: false,
             postgres: None,
+            imports: Vec::new(),
         }
     }
 

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::uri::Authority;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -15,7 +16,7 @@ use super::auth;
 use super::reply::{self, ApiError};
 use super::state::AppState;
 use crate::datetime::DateTime;
-use crate::query::{decode_query, parse_api_version};
+use crate::query::{CountsParams, ListParams, decode_query, parse_api_version};
 use crate::version::ApiVersion;
 
 /// The request data handlers use besides the request's own parts.
@@ -131,5 +132,35 @@ fn service_url(headers: &HeaderMap, listen: SocketAddr) -> String {
     match host {
         Some(authority) => format!("http://{authority}"),
         None => format!("http://{listen}"),
+    }
+}
+
+/// The checked query parameters of an operation, extracted from the raw query string, so a
+/// handler receives them typed or the request gets the parameter's 400 error body.
+pub(crate) struct Params<T>(pub(crate) T);
+
+/// Query parameter sets that parse from a raw query string.
+pub(crate) trait FromQuery: Sized {
+    fn from_query(raw: &str) -> Result<Self, crate::error::Error>;
+}
+
+impl FromQuery for ListParams {
+    fn from_query(raw: &str) -> Result<Self, crate::error::Error> {
+        ListParams::from_query(raw)
+    }
+}
+
+impl FromQuery for CountsParams {
+    fn from_query(raw: &str) -> Result<Self, crate::error::Error> {
+        CountsParams::from_query(raw)
+    }
+}
+
+impl<T: FromQuery, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or("");
+        Ok(Params(T::from_query(raw)?))
     }
 }

@@ -4,17 +4,23 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::body;
-use super::context::RequestContext;
+use super::context::{Params, RequestContext};
 use super::reply::{self, ApiError};
-use super::state::AppState;
-use super::tasks::{entity_headers, location_headers};
-use crate::query::decode_query;
+use super::state::{AppState, Job};
+use crate::bind::Mode;
+use crate::engine::Engine;
+use crate::exec::reference;
+use crate::filter::{Filter, Options};
+use crate::plan::Plan;
+use crate::query::{ListParams, SkipToken, next_link};
+use crate::response::{Projection, collection_body};
+use crate::schema;
 
 /// `POST /jobs`: Add Job. Returns 201 Created.
 pub(crate) async fn add(
@@ -25,13 +31,8 @@ pub(crate) async fn add(
     let json = body::read_json(request_body).await?;
     let job =
         body::new_job_from_body(json, context.api_version, &context.service_url, state.now())?;
-    let url = job["url"].as_str().unwrap_or_default().to_owned();
-    let headers = entity_headers(&job);
+    let response = reply::created(&job);
     state.add_job(job, Vec::new()).await?;
-
-    let mut response = reply::empty(StatusCode::CREATED);
-    response.headers_mut().extend(headers);
-    location_headers(&mut response, &url);
     Ok(response)
 }
 
@@ -44,37 +45,59 @@ pub(crate) async fn get(
     let job = state.job(&job_id)?;
     let metadata = format!("{}/$metadata#jobs/@Element", context.service_url);
     let body = with_metadata(&metadata, &job.json);
-    let mut response = reply::json(StatusCode::OK, body);
-    response.headers_mut().extend(entity_headers(&job.json));
-    Ok(response)
+    Ok(reply::entity(body, &job.json))
 }
 
-/// `GET /jobs`: List Jobs, all in one page.
+/// `GET /jobs`: List Jobs in job id order, with `$filter` in strict mode (the documented
+/// List Jobs table), `$select`, `$expand`, `maxresults` and `$skiptoken` as List Tasks has
+/// them.
 ///
-/// TODO(#3): `$filter`, `$select` and paging of List Jobs; a `$filter` is rejected so that
-/// a client never mistakes the full list for a filtered one.
+/// Jobs have no indexes: the filter runs on each job's JSON with the reference evaluator,
+/// because a server has few jobs and many tasks.
 pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     Extension(context): Extension<RequestContext>,
-    RawQuery(query): RawQuery,
+    Params(params): Params<ListParams>,
 ) -> Result<Response, ApiError> {
-    let params = decode_query(query.as_deref().unwrap_or(""))?;
-    if let Some(filter) = params.iter().find(|param| param.name == "$filter") {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidQueryParameterValue",
-            "Value for one of the query parameters specified in the request URI is invalid.",
-        )
-        .with("QueryParameterName", "$filter")
-        .with("QueryParameterValue", filter.value.clone())
-        .with("Reason", "this server does not filter jobs"));
-    }
+    let plan = match &params.filter {
+        Some(text) => {
+            let options = Options::new(params.api_version)
+                .schema(&schema::JOB)
+                .mode(Mode::Strict);
+            Filter::compile(text, &options)?.plan().clone()
+        }
+        None => Plan::Const(true),
+    };
+    let select = Engine::check_select_in(&schema::JOB, &params)?;
+    let projection =
+        Projection::new(params.api_version, select, params.expand_stats).schema(&schema::JOB);
 
-    let jobs: Vec<Value> = state.jobs().iter().map(|job| job.json.clone()).collect();
-    let body = serde_json::json!({
-        "odata.metadata": format!("{}/$metadata#jobs", context.service_url),
-        "value": jobs,
-    });
+    // Jobs are in folded id order, the order skip tokens use.
+    let after = params.skip_token.as_ref().map(SkipToken::last_id);
+    let mut matches = state
+        .jobs()
+        .into_iter()
+        .filter(|job| after.is_none_or(|after| job.folded_id.as_str() > after))
+        .filter(|job| reference::matches(&plan, &job.json));
+    let page: Vec<Arc<Job>> = matches.by_ref().take(params.max_results as usize).collect();
+    let more = matches.next().is_some();
+
+    let next = match (more, page.last()) {
+        (true, Some(last)) => {
+            let list_url = format!("{}/jobs", context.service_url);
+            Some(next_link(
+                &list_url,
+                &params,
+                &SkipToken::new(&last.folded_id),
+            ))
+        }
+        _ => None,
+    };
+    let jobs = page
+        .iter()
+        .map(|job| projection.apply(job.json.clone()))
+        .collect();
+    let body = collection_body(&context.service_url, "jobs", jobs, next);
     Ok(reply::json(StatusCode::OK, body))
 }
 

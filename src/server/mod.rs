@@ -35,7 +35,7 @@ mod state;
 mod storage;
 mod tasks;
 
-pub use config::{Config, ConfigError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, SharedKey};
+pub use config::{Config, ConfigError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, JobImport, SharedKey};
 pub use storage::StorageError;
 
 use std::future::Future;
@@ -68,6 +68,9 @@ pub enum StartError {
     Config(ConfigError),
     /// The database could not be opened, read or written.
     Storage(StorageError),
+    /// A job could not be imported: its file could not be read or holds invalid tasks,
+    /// or the job exists.
+    Import(String),
     /// The listen address could not be bound, or serving failed.
     Io(std::io::Error),
     /// The PostgreSQL database of `--postgres` could not be reached or migrated.
@@ -79,6 +82,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Config(error) => write!(f, "{error}"),
             StartError::Storage(error) => write!(f, "{error}"),
+            StartError::Import(reason) => write!(f, "{reason}"),
             StartError::Io(error) => write!(f, "{error}"),
             StartError::Postgres(error) => write!(f, "{error}"),
         }
@@ -88,13 +92,15 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 impl Server {
-    /// Opens the database, loads every job and its tasks into memory, adds the demo job to
-    /// a new database when the configuration asks for it, and binds the listen address.
+    /// Opens the database, loads every job and its tasks into memory, imports the jobs of
+    /// [`Config::imports`], adds the demo job to a new database when the configuration asks
+    /// for it and imports none, and binds the listen address.
     ///
     /// # Errors
     ///
     /// Returns [`StartError::Config`] for a non-loopback address without a Shared Key,
-    /// [`StartError::Storage`] when the database cannot be opened or read, and
+    /// [`StartError::Storage`] when the database cannot be opened or read,
+    /// [`StartError::Import`] when a job cannot be imported, and
     /// [`StartError::Io`] when the address cannot be bound.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
         config.check().map_err(StartError::Config)?;
@@ -108,7 +114,7 @@ impl Server {
         let simulate = config.simulate;
         // The demo job's tasks live in the server's own database, so a PostgreSQL task
         // store starts without it.
-        let demo = config.demo && jobs.is_empty() && config.postgres.is_none();
+        let demo = config.demo && jobs.is_empty() && config.imports.is_empty() && config.postgres.is_none();
         let postgres = match &config.postgres {
             Some(url) => Some(
                 postgres::PgBackend::connect(url)
@@ -117,6 +123,7 @@ impl Server {
             ),
             None => None,
         };
+        let imports = config.imports.clone();
         let data_dir = config.data_dir.display().to_string();
         let mut state = AppState::new(config, storage, jobs);
         state.postgres = postgres;
@@ -128,6 +135,9 @@ impl Server {
             data_dir,
             "loaded the database"
         );
+        for import in &imports {
+            state.import_job(import).await.map_err(StartError::Import)?;
+        }
         if demo {
             state.add_demo_job().await.map_err(StartError::Storage)?;
         }
@@ -179,6 +189,19 @@ impl Server {
         served.map_err(StartError::Io)
     }
 }
+
+/// The Batch operations the server implements: each path template with its methods, the
+/// routes [`router`] builds. `openapi/batch-odata.json` describes exactly these, and
+/// `tests/openapi.rs` checks both against the running server.
+pub const ROUTES: [(&str, &[&str]); 7] = [
+    ("/jobs", &["GET", "POST"]),
+    ("/jobs/{jobId}", &["GET", "DELETE"]),
+    ("/jobs/{jobId}/tasks", &["GET", "POST"]),
+    ("/jobs/{jobId}/addtaskcollection", &["POST"]),
+    ("/jobs/{jobId}/taskcounts", &["GET"]),
+    ("/jobs/{jobId}/tasks/{taskId}", &["GET", "DELETE"]),
+    ("/jobs/{jobId}/tasks/{taskId}/terminate", &["POST"]),
+];
 
 /// Builds the routes of the Batch operations the server implements.
 fn router(state: Arc<AppState>) -> Router {

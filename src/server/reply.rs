@@ -5,10 +5,13 @@
 //! only the middleware knows the request id and the service URL that the body repeats.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use std::time::{Duration, SystemTime};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::datetime::DateTime;
 use crate::error::Error;
 use crate::response::{ErrorMessage, error_body, service_error_body};
 
@@ -135,6 +138,23 @@ impl ApiError {
     }
 }
 
+impl std::fmt::Display for ApiError {
+    /// Writes the code and the message of a query error, or the code and the details of a
+    /// service error, for logs and start-up errors.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Query(error) => write!(f, "{}: {error}", error.code()),
+            ApiError::Service { code, values, .. } => {
+                write!(f, "{code}")?;
+                for (key, value) in values {
+                    write!(f, ", {key} {value}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> ApiError {
         ApiError::Query(Box::new(error))
@@ -199,4 +219,86 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Response {
 /// A response without a body, such as 201 Created for an added task.
 pub(crate) fn empty(status: StatusCode) -> Response {
     status.into_response()
+}
+
+/// A 200 response with a job or task as its body and the entity's `ETag` and
+/// `Last-Modified` headers, as Get Job and Get Task send them.
+pub(crate) fn entity(body: Value, entity: &Value) -> Response {
+    let mut response = json(StatusCode::OK, body);
+    response.headers_mut().extend(entity_headers(entity));
+    response
+}
+
+/// A 201 Created response for a new job or task, with its `ETag`, `Last-Modified`,
+/// `Location` and `DataServiceId` headers.
+pub(crate) fn created(entity: &Value) -> Response {
+    let mut response = empty(StatusCode::CREATED);
+    response.headers_mut().extend(entity_headers(entity));
+    location_headers(&mut response, entity["url"].as_str().unwrap_or_default());
+    response
+}
+
+/// Returns the `ETag` and `Last-Modified` headers of a job or task.
+fn entity_headers(entity: &Value) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(value) = entity["eTag"]
+        .as_str()
+        .and_then(|etag| HeaderValue::from_str(etag).ok())
+    {
+        headers.insert(header::ETAG, value);
+    }
+    let modified = entity["lastModified"]
+        .as_str()
+        .and_then(|text| DateTime::parse_iso(text).ok())
+        .and_then(http_date);
+    if let Some(value) = modified.and_then(|text| HeaderValue::from_str(&text).ok()) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    headers
+}
+
+/// Adds the `Location` and `DataServiceId` headers of a created job or task.
+fn location_headers(response: &mut Response, url: &str) {
+    if let Ok(value) = HeaderValue::from_str(url) {
+        response
+            .headers_mut()
+            .insert(header::LOCATION, value.clone());
+        response.headers_mut().insert("dataserviceid", value);
+    }
+}
+
+/// Formats a date-time as an HTTP date (RFC 1123), or `None` before 1970.
+fn http_date(time: DateTime) -> Option<String> {
+    // Ticks from 0001-01-01 to the Unix epoch, 1970-01-01.
+    const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
+    let since_epoch = u64::try_from(time.ticks().checked_sub(UNIX_EPOCH_TICKS)?).ok()?;
+    let system = SystemTime::UNIX_EPOCH + Duration::from_nanos(since_epoch.saturating_mul(100));
+    Some(httpdate::fmt_http_date(system))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn http_date_formats_rfc1123() {
+        let time = DateTime::parse("2018-03-13T07:19:29.5819177Z").unwrap();
+        assert_eq!(
+            http_date(time).as_deref(),
+            Some("Tue, 13 Mar 2018 07:19:29 GMT")
+        );
+    }
+
+    #[test]
+    fn entity_headers_carry_etag() {
+        let task = json!({"id": "a", "eTag": "0x1", "lastModified": "2018-03-13T07:19:29Z"});
+        let headers = entity_headers(&task);
+        assert_eq!(headers[header::ETAG], "0x1");
+        assert_eq!(
+            headers[header::LAST_MODIFIED],
+            "Tue, 13 Mar 2018 07:19:29 GMT"
+        );
+    }
 }

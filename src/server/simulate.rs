@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use super::body;
 use super::state::{AppState, Job, TaskChange};
 use crate::bind::Mode;
+use crate::datetime::DateTime;
 use crate::filter::{Filter, Options};
 use crate::plan::Plan;
 use crate::version::ApiVersion;
@@ -94,8 +95,7 @@ async fn advance(state: &AppState, job: &Job, plan: &Plan, step: u64) -> Result<
             info.insert("startTime".into(), now.to_utc_string().into());
         }
         _ => {
-            body::set_state(&mut task, "completed", now);
-            finish(&mut info, step, &now.to_utc_string());
+            finish(&mut task, &mut info, step, now);
         }
     }
     task.insert("executionInfo".into(), Value::Object(info));
@@ -108,26 +108,20 @@ async fn advance(state: &AppState, job: &Job, plan: &Plan, step: u64) -> Result<
     Ok(true)
 }
 
-/// Sets the exit code, result and end time of a task that completes.
-fn finish(info: &mut Map<String, Value>, step: u64, time: &str) {
+/// Completes a task, with a failing exit code for one step in ten.
+fn finish(task: &mut Map<String, Value>, info: &mut Map<String, Value>, step: u64, now: DateTime) {
     let exit_code = if step % 10 == 7 {
         1 + (step / 10) % 3
     } else {
         0
     };
-    info.insert("endTime".into(), time.into());
     info.insert("exitCode".into(), exit_code.into());
-    if exit_code == 0 {
-        info.insert("result".into(), "success".into());
-    } else {
-        info.insert("result".into(), "failure".into());
-        info.insert(
-            "failureInfo".into(),
-            json!({
-                "category": "usererror",
-                "code": "FailureExitCode",
-                "message": "The task exited with an exit code representing a failure",
-            }),
-        );
-    }
+    let failure_info = (exit_code != 0).then(|| {
+        json!({
+            "category": "usererror",
+            "code": "FailureExitCode",
+            "message": "The task exited with an exit code representing a failure",
+        })
+    });
+    body::complete(task, info, now, failure_info);
 }

@@ -9,8 +9,11 @@
 //! tasks between two whole writes.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufReader;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
 
 use axum::http::StatusCode;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,7 +21,7 @@ use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 
 use super::body;
-use super::config::Config;
+use super::config::{Config, JobImport};
 use super::reply::ApiError;
 use super::storage::{self, Storage, StorageError, StoredJob, TaskWrite};
 use crate::dataset;
@@ -26,7 +29,8 @@ use crate::datetime::DateTime;
 use crate::engine::Engine;
 use crate::fold::fold_case;
 use crate::store::Store;
-use crate::task::TaskRecord;
+use crate::task::{TaskRecord, load_tasks_from_reader};
+use crate::version::ApiVersion;
 
 /// Loads with more tasks than this show a progress bar on a terminal.
 const PROGRESS_MIN_TASKS: usize = 100_000;
@@ -158,6 +162,44 @@ impl AppState {
         job.deleted.store(true, Ordering::SeqCst);
         write(&self.jobs).remove(&job.folded_id);
         Ok(())
+    }
+
+    /// Adds a job with the tasks of a file through the write path of Add Job: the job and
+    /// all its tasks are committed in one transaction, or nothing is. Returns the number
+    /// of tasks.
+    pub(crate) async fn import_job(&self, import: &JobImport) -> Result<usize, String> {
+        let started = Instant::now();
+        let context = |reason: &dyn std::fmt::Display| {
+            format!(
+                "importing job '{}' from {} failed: {reason}",
+                import.job_id,
+                import.path.display()
+            )
+        };
+        let path = import.path.clone();
+        let tasks = tokio::task::spawn_blocking(move || {
+            let file = File::open(&path).map_err(|error| error.to_string())?;
+            load_tasks_from_reader(BufReader::new(file)).map_err(|error| error.to_string())
+        })
+        .await
+        .map_err(|error| context(&error))?
+        .map_err(|reason| context(&reason))?;
+
+        let count = tasks.len();
+        let service_url = format!("http://{}", self.config.listen);
+        let body = serde_json::json!({ "id": import.job_id, "poolInfo": { "poolId": "imported" } });
+        let json = body::new_job_from_body(body, ApiVersion::LATEST, &service_url, self.now())
+            .map_err(|error| context(&error))?;
+        self.add_job(json, tasks)
+            .await
+            .map_err(|error| context(&error))?;
+        tracing::info!(
+            job = %import.job_id,
+            tasks = count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "imported a job"
+        );
+        Ok(count)
     }
 
     /// Adds the job that contains the built-in data set.

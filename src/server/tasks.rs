@@ -1,17 +1,16 @@
 //! Task operations: add, add collection, get, list, delete, terminate and Get Task Counts.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::body;
-use super::context::RequestContext;
+use super::context::{Params, RequestContext};
 use super::jobs::with_metadata;
 use super::reply::{self, ApiError};
 use super::state::{AppState, Job, TaskChange};
@@ -52,11 +51,7 @@ pub(crate) async fn add(
         }
         state.commit(&writer, vec![TaskChange::Put(record)]).await?;
     }
-
-    let mut response = reply::empty(StatusCode::CREATED);
-    response.headers_mut().extend(entity_headers(&task));
-    location_headers(&mut response, task["url"].as_str().unwrap_or_default());
-    Ok(response)
+    Ok(reply::created(&task))
 }
 
 /// `POST /jobs/{jobId}/addtaskcollection`: Add Task Collection.
@@ -176,9 +171,8 @@ pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
     Extension(context): Extension<RequestContext>,
     Path((job_id, task_id)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
+    Params(params): Params<ListParams>,
 ) -> Result<Response, ApiError> {
-    let params = ListParams::from_query(query.as_deref().unwrap_or(""))?;
     let select = Engine::check_select(&params)?;
     let job = state.job(&job_id)?;
     let task = match &state.postgres {
@@ -189,9 +183,7 @@ pub(crate) async fn get(
     let projection = Projection::new(params.api_version, select, params.expand_stats);
     let metadata = format!("{}/$metadata#tasks/@Element", context.service_url);
     let body = with_metadata(&metadata, &projection.apply(task.clone()));
-    let mut response = reply::json(StatusCode::OK, body);
-    response.headers_mut().extend(entity_headers(&task));
-    Ok(response)
+    Ok(reply::entity(body, &task))
 }
 
 /// `GET /jobs/{jobId}/tasks`: List Tasks, run by the engine in strict mode, as the service
@@ -200,9 +192,8 @@ pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     Extension(context): Extension<RequestContext>,
     Path(job_id): Path<String>,
-    RawQuery(query): RawQuery,
+    Params(params): Params<ListParams>,
 ) -> Result<Response, ApiError> {
-    let params = ListParams::from_query(query.as_deref().unwrap_or(""))?;
     let job = state.job(&job_id)?;
     let list_url = format!("{}/tasks", job_url(&context.service_url, &job));
     if let Some(postgres) = &state.postgres {
@@ -223,9 +214,8 @@ pub(crate) async fn counts(
     State(state): State<Arc<AppState>>,
     Extension(context): Extension<RequestContext>,
     Path(job_id): Path<String>,
-    RawQuery(query): RawQuery,
+    Params(params): Params<CountsParams>,
 ) -> Result<Response, ApiError> {
-    let params = CountsParams::from_query(query.as_deref().unwrap_or(""))?;
     let job = state.job(&job_id)?;
     let body = match &state.postgres {
         Some(postgres) => {
@@ -274,19 +264,13 @@ pub(crate) async fn terminate(
         ));
     }
 
-    let now = state.now();
-    body::set_state(&mut task, "completed", now);
     let mut info = body::take_object(&mut task, "executionInfo");
-    info.insert("endTime".into(), now.to_utc_string().into());
-    info.insert("result".into(), "failure".into());
-    info.insert(
-        "failureInfo".into(),
-        json!({
-            "category": "usererror",
-            "code": "TaskEnded",
-            "message": "Task Was Ended by User Request",
-        }),
-    );
+    let failure_info = json!({
+        "category": "usererror",
+        "code": "TaskEnded",
+        "message": "Task Was Ended by User Request",
+    });
+    body::complete(&mut task, &mut info, state.now(), Some(failure_info));
     task.insert("executionInfo".into(), Value::Object(info));
     let record = body::record(task)?;
     state.commit(&writer, vec![TaskChange::Put(record)]).await?;
@@ -334,67 +318,4 @@ fn stored_task(job: &Job, task_id: &str) -> Result<Value, ApiError> {
 fn job_url(service_url: &str, job: &Job) -> String {
     let id = job.json["id"].as_str().unwrap_or_default();
     format!("{service_url}/jobs/{id}")
-}
-
-/// Returns the `ETag` and `Last-Modified` headers of a job or task.
-pub(crate) fn entity_headers(entity: &Value) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Some(value) = entity["eTag"]
-        .as_str()
-        .and_then(|etag| HeaderValue::from_str(etag).ok())
-    {
-        headers.insert(header::ETAG, value);
-    }
-    let modified = entity["lastModified"]
-        .as_str()
-        .and_then(|text| DateTime::parse_iso(text).ok())
-        .and_then(http_date);
-    if let Some(value) = modified.and_then(|text| HeaderValue::from_str(&text).ok()) {
-        headers.insert(header::LAST_MODIFIED, value);
-    }
-    headers
-}
-
-/// Adds the `Location` and `DataServiceId` headers of a created job or task.
-pub(crate) fn location_headers(response: &mut Response, url: &str) {
-    if let Ok(value) = HeaderValue::from_str(url) {
-        response
-            .headers_mut()
-            .insert(header::LOCATION, value.clone());
-        response.headers_mut().insert("dataserviceid", value);
-    }
-}
-
-/// Formats a date-time as an HTTP date (RFC 1123), or `None` before 1970.
-fn http_date(time: DateTime) -> Option<String> {
-    // Ticks from 0001-01-01 to the Unix epoch, 1970-01-01.
-    const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
-    let since_epoch = u64::try_from(time.ticks().checked_sub(UNIX_EPOCH_TICKS)?).ok()?;
-    let system = SystemTime::UNIX_EPOCH + Duration::from_nanos(since_epoch.saturating_mul(100));
-    Some(httpdate::fmt_http_date(system))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_date_formats_rfc1123() {
-        let time = DateTime::parse("2018-03-13T07:19:29.5819177Z").unwrap();
-        assert_eq!(
-            http_date(time).as_deref(),
-            Some("Tue, 13 Mar 2018 07:19:29 GMT")
-        );
-    }
-
-    #[test]
-    fn entity_headers_carry_etag() {
-        let task = json!({"id": "a", "eTag": "0x1", "lastModified": "2018-03-13T07:19:29Z"});
-        let headers = entity_headers(&task);
-        assert_eq!(headers[header::ETAG], "0x1");
-        assert_eq!(
-            headers[header::LAST_MODIFIED],
-            "Tue, 13 Mar 2018 07:19:29 GMT"
-        );
-    }
 }
