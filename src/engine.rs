@@ -4,11 +4,38 @@ use serde_json::Value;
 
 use crate::bind::Mode;
 use crate::error::{Error, ErrorKind, Parameter};
+use crate::exec::Page;
 use crate::filter::{Filter, Options};
 use crate::plan::Plan;
 use crate::query::{CountsParams, ListParams, SkipToken, next_link};
 use crate::response::{Projection, counts_body, list_body, select_names};
 use crate::store::Store;
+
+/// A List Tasks page with what its body needs besides the tasks.
+struct Listed<'s> {
+    page: Page<'s>,
+    projection: Projection,
+    next: Option<String>,
+}
+
+/// Converts a JSON error in a stored task to an error about the task.
+///
+/// Stored tasks were serialized by the store itself, so this is a broken invariant rather
+/// than bad input; it is reported instead of panicking.
+fn stored_task_invalid(error: serde_json::Error) -> Error {
+    let kind = ErrorKind::TaskInvalid {
+        line: 0,
+        field: None,
+        reason: error.to_string(),
+    };
+    Error::new(kind, Parameter::Tasks, Default::default(), "")
+}
+
+/// Appends `text` as a JSON string.
+fn push_json_string(out: &mut String, text: &str) {
+    // serde_json fails to serialize only maps with non-string keys, not strings.
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
+}
 
 /// A task store with the Batch list operations on top.
 #[derive(Default)]
@@ -43,6 +70,60 @@ impl Engine {
         service_url: &str,
         list_url: &str,
     ) -> Result<Value, Error> {
+        let listed = self.run_list(params, mode, list_url)?;
+        let tasks = listed
+            .page
+            .tasks
+            .iter()
+            .map(|json| serde_json::from_str(json).map(|task| listed.projection.apply(task)))
+            .collect::<Result<Vec<Value>, _>>()
+            .map_err(stored_task_invalid)?;
+        Ok(list_body(service_url, tasks, listed.next))
+    }
+
+    /// Runs List Tasks and returns the response body as JSON text, the text that
+    /// `serde_json::to_string` writes for the body of [`Engine::list`].
+    ///
+    /// Each task is projected from its stored text without parsing it into a tree, which
+    /// makes this several times faster than [`Engine::list`] followed by serializing.
+    pub fn list_text(
+        &self,
+        params: &ListParams,
+        mode: Mode,
+        service_url: &str,
+        list_url: &str,
+    ) -> Result<String, Error> {
+        let listed = self.run_list(params, mode, list_url)?;
+        let stored: usize = listed.page.tasks.iter().map(|json| json.len()).sum();
+        let mut body = String::with_capacity(stored + 256);
+        body.push_str("{\"odata.metadata\":");
+        push_json_string(&mut body, &format!("{service_url}/$metadata#tasks"));
+        body.push_str(",\"value\":[");
+        for (index, json) in listed.page.tasks.iter().enumerate() {
+            if index > 0 {
+                body.push(',');
+            }
+            listed
+                .projection
+                .write_text(json, &mut body)
+                .map_err(stored_task_invalid)?;
+        }
+        body.push(']');
+        if let Some(link) = &listed.next {
+            body.push_str(",\"odata.nextLink\":");
+            push_json_string(&mut body, link);
+        }
+        body.push('}');
+        Ok(body)
+    }
+
+    /// Compiles the filter, checks `$select` and reads the page of a List Tasks request.
+    fn run_list(
+        &self,
+        params: &ListParams,
+        mode: Mode,
+        list_url: &str,
+    ) -> Result<Listed<'_>, Error> {
         let plan = match &params.filter {
             Some(text) => {
                 let options = Options::new(params.api_version).mode(mode);
@@ -57,26 +138,15 @@ impl Engine {
         // unindexed predicates cannot run for minutes over millions of tasks.
         let after = params.skip_token.as_ref().map(SkipToken::last_id);
         let page = self.store.page(&plan, after, params.max_results as usize);
-        let tasks = page
-            .tasks
-            .iter()
-            .map(|json| serde_json::from_str(json).map(|task| projection.apply(task)))
-            .collect::<Result<Vec<Value>, _>>()
-            .map_err(|e| {
-                // Stored tasks were serialized by the store itself, so this is a broken
-                // invariant rather than bad input; report it instead of panicking.
-                let kind = ErrorKind::TaskInvalid {
-                    line: 0,
-                    field: None,
-                    reason: e.to_string(),
-                };
-                Error::new(kind, Parameter::Tasks, Default::default(), "")
-            })?;
         let next = match (page.more, page.last_folded_id) {
             (true, Some(last)) => Some(next_link(list_url, params, &SkipToken::new(last))),
             _ => None,
         };
-        Ok(list_body(service_url, tasks, next))
+        Ok(Listed {
+            page,
+            projection,
+            next,
+        })
     }
 
     /// Checks the `$select` names of a request against its api-version.

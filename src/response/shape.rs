@@ -1,5 +1,10 @@
 //! Task projection: `$select`, `$expand=stats` and the api-version's view of a task.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Parameter};
@@ -58,16 +63,83 @@ pub struct Projection {
     version: ApiVersion,
     select: Option<Vec<String>>,
     expand_stats: bool,
+    /// Top-level names with a nested path that the api-version lacks, whose values must be
+    /// reshaped. Other values are copied as they are stored.
+    reshaped: Vec<&'static str>,
 }
 
 impl Projection {
     /// Creates a projection for an api-version, with the checked `$select` names (all
     /// properties when `None`) and whether `$expand=stats` was requested.
     pub fn new(version: ApiVersion, select: Option<Vec<String>>, expand_stats: bool) -> Self {
+        let reshaped = schema::PROPERTIES
+            .iter()
+            .filter(|property| !property.exists_in(version))
+            .filter_map(|property| {
+                let end = property.path.find(['/', '['])?;
+                Some(&property.path[..end])
+            })
+            .fold(Vec::new(), |mut names, name| {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+                names
+            });
         Projection {
             version,
             select,
             expand_stats,
+            reshaped,
+        }
+    }
+
+    /// Projects a stored task from its JSON text and appends the projected JSON to `out`,
+    /// as `serde_json::to_string(&self.apply(task))` writes it when the stored text is
+    /// compact JSON as serde_json writes it, which the store keeps.
+    ///
+    /// Only the top-level members are parsed, borrowing the text. A member is copied as it
+    /// is unless the api-version lacks one of its nested properties. Errors are the text's
+    /// JSON syntax errors.
+    pub fn write_text(&self, task: &str, out: &mut String) -> Result<(), serde_json::Error> {
+        let TopLevel(members) = serde_json::from_str(task)?;
+
+        // A repeated name keeps its first position and its last value, as serde_json's
+        // ordered map does.
+        let mut kept: Vec<(&str, &RawValue)> = Vec::new();
+        for (name, raw) in &members {
+            if !self.wants(name) || !self.has(name) {
+                continue;
+            }
+            match kept.iter_mut().find(|(known, _)| known == name) {
+                Some((_, value)) => *value = raw,
+                None => kept.push((name, raw)),
+            }
+        }
+
+        out.push('{');
+        for (index, (name, raw)) in kept.into_iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            push_key(out, name);
+            if self.reshaped.contains(&name) {
+                let value: Value = serde_json::from_str(raw.get())?;
+                out.push_str(&serde_json::to_string(&self.shape(name, value))?);
+            } else {
+                out.push_str(raw.get());
+            }
+        }
+        out.push('}');
+        Ok(())
+    }
+
+    /// Returns true when `$select` and `$expand` keep the top-level member `name`.
+    fn wants(&self, name: &str) -> bool {
+        match &self.select {
+            Some(names) => {
+                names.iter().any(|n| n == name) || (name == "stats" && self.expand_stats)
+            }
+            None => name != "stats" || self.expand_stats,
         }
     }
 
@@ -83,11 +155,7 @@ impl Projection {
         };
         let mut projected = Map::with_capacity(object.len());
         for (name, value) in object {
-            let wanted = match &self.select {
-                Some(names) => names.contains(&name) || (name == "stats" && self.expand_stats),
-                None => name != "stats" || self.expand_stats,
-            };
-            if wanted && self.has(&name) {
+            if self.wants(&name) && self.has(&name) {
                 let value = self.shape(&name, value);
                 projected.insert(name, value);
             }
@@ -125,6 +193,77 @@ impl Projection {
             }
             other => other,
         }
+    }
+}
+
+/// Appends a member name as a JSON string and a colon.
+fn push_key(out: &mut String, name: &str) {
+    if name
+        .bytes()
+        .any(|byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+    {
+        // serde_json fails to serialize only maps with non-string keys, not strings.
+        out.push_str(&serde_json::to_string(name).unwrap_or_default());
+    } else {
+        out.push('"');
+        out.push_str(name);
+        out.push('"');
+    }
+    out.push(':');
+}
+
+/// The top-level members of a JSON object in their order, with their values unparsed.
+struct TopLevel<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+/// A member name, borrowed from the text unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(name)))
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(name.to_owned())))
+    }
+}
+
+impl<'de> Deserialize<'de> for TopLevel<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TopLevelVisitor)
+    }
+}
+
+struct TopLevelVisitor;
+
+impl<'de> Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(32));
+        while let Some(Key(name)) = map.next_key()? {
+            let raw: &'de RawValue = map.next_value()?;
+            members.push((name, raw));
+        }
+        Ok(TopLevel(members))
     }
 }
 
