@@ -6,7 +6,8 @@
 //! takes the general path, whenever keeping the text could differ from parsing it into a
 //! `Value` and writing it again, or whenever the task is invalid:
 //!
-//! - whitespace outside strings, or any backslash escape;
+//! - whitespace outside strings, or an escape that serde_json writes otherwise, such as
+//!   `\/` or `\u0041`;
 //! - a number that serde_json would write differently, such as `1e2` or `-0`;
 //! - a member name repeated within an object;
 //! - any value the schema rejects, so that errors keep the general path's wording.
@@ -63,9 +64,13 @@ fn is_canonical(bytes: &[u8]) -> bool {
                 index += 1;
                 while index < bytes.len() && bytes[index] != b'"' {
                     if bytes[index] == b'\\' {
-                        return false;
+                        match escape_length(&bytes[index..]) {
+                            Some(length) => index += length,
+                            None => return false,
+                        }
+                    } else {
+                        index += 1;
                     }
-                    index += 1;
                 }
                 index += 1;
             }
@@ -85,6 +90,33 @@ fn is_canonical(bytes: &[u8]) -> bool {
         }
     }
     true
+}
+
+/// Returns the length of the escape at the start of `bytes` when serde_json writes that
+/// char with the same escape, or `None`. It writes `"`, `\\` and the control chars
+/// escaped: `\b`, `\f`, `\n`, `\r`, `\t`, and `\u00xx` in lower-case hex for the others.
+fn escape_length(bytes: &[u8]) -> Option<usize> {
+    match bytes.get(1)? {
+        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => Some(2),
+        b'u' => {
+            let hex = bytes.get(2..6)?;
+            let code = match hex {
+                [
+                    b'0',
+                    b'0',
+                    high @ (b'0' | b'1'),
+                    low @ (b'0'..=b'9' | b'a'..=b'f'),
+                ] => {
+                    let low = (*low as char).to_digit(16)?;
+                    (high - b'0') * 16 + low as u8
+                }
+                _ => return None,
+            };
+            let short = matches!(code, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d);
+            (!short).then_some(6)
+        }
+        _ => None,
+    }
 }
 
 /// Returns true for a number that serde_json parses and writes back byte for byte.
@@ -222,7 +254,7 @@ impl<'de> DeserializeSeed<'de> for MemberSeed<'_, 'de> {
 
 impl<'de> MemberSeed<'_, 'de> {
     /// Stores a scalar value, or stops when the property has another type.
-    fn scalar<E: de::Error>(self, value: Scalar<'de>) -> Result<(), E> {
+    fn scalar<E: de::Error>(self, value: Scalar<'_>) -> Result<(), E> {
         let Some(property) = self.member.property else {
             return Ok(());
         };
@@ -289,7 +321,7 @@ impl<'de> Visitor<'de> for MemberSeed<'_, 'de> {
         f.write_str("a task property")
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<(), E> {
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
         self.scalar(Scalar::Str(text))
     }
 
@@ -354,7 +386,7 @@ impl<'de> Visitor<'de> for Skip {
         f.write_str("any JSON value")
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<(), E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         Ok(())
     }
 
@@ -438,6 +470,7 @@ mod tests {
             r#"{"id":"a","stats":{"readIOGiB":1.5,"readIOps":9},"runElevated":true,"x":[{"y":1}]}"#,
             r#"{"id":"b","creationTime":"2018-01-01T00:00:01.5Z","constraints":{"maxWallClockTime":"PT1S"}}"#,
             r#"{"id":"c","state":null,"executionInfo":null,"unknown":{"state":7}}"#,
+            r#"{"id":"d","commandLine":"cmd /c \"echo\" \\ \n \u001f","x":["\t"]}"#,
         ];
         for text in texts {
             let fast = parse_canonical(text).expect(text);
@@ -452,6 +485,8 @@ mod tests {
         let texts = [
             r#"{"id": "a"}"#,
             r#"{"id":"a\u0041"}"#,
+            r#"{"id":"a","commandLine":"a\/b"}"#,
+            r#"{"id":"a","commandLine":"a\u000a"}"#,
             r#"{"id":"a","x":1,"x":2}"#,
             r#"{"id":"a","x":{"y":1,"y":2}}"#,
             r#"{"id":"a","x":1e2}"#,
