@@ -63,8 +63,10 @@ pub struct Projection {
     version: ApiVersion,
     select: Option<Vec<String>>,
     expand_stats: bool,
-    /// Top-level names with a nested path that the api-version lacks, whose values must be
-    /// reshaped. Other values are copied as they are stored.
+    /// The schema paths the api-version lacks, sorted.
+    missing: Vec<&'static str>,
+    /// The paths with a nested path in `missing`, sorted, whose values must be reshaped.
+    /// Other values are copied as they are stored.
     reshaped: Vec<&'static str>,
 }
 
@@ -72,23 +74,27 @@ impl Projection {
     /// Creates a projection for an api-version, with the checked `$select` names (all
     /// properties when `None`) and whether `$expand=stats` was requested.
     pub fn new(version: ApiVersion, select: Option<Vec<String>>, expand_stats: bool) -> Self {
-        let reshaped = schema::PROPERTIES
+        let missing: Vec<&'static str> = schema::PROPERTIES
             .iter()
             .filter(|property| !property.exists_in(version))
-            .filter_map(|property| {
-                let end = property.path.find(['/', '['])?;
-                Some(&property.path[..end])
+            .map(|property| property.path)
+            .collect();
+        // `shape` names an array's items `path[]`, and `path[]/x` has the ancestor `path[]`
+        // too, so the ancestors of a path are its prefixes before each `/` and each `[]`.
+        let mut reshaped: Vec<&'static str> = missing
+            .iter()
+            .flat_map(|path| {
+                let ends = path.match_indices(['/', '[']).map(|(end, _)| end);
+                ends.map(|end| &path[..end])
             })
-            .fold(Vec::new(), |mut names, name| {
-                if !names.contains(&name) {
-                    names.push(name);
-                }
-                names
-            });
+            .collect();
+        reshaped.sort_unstable();
+        reshaped.dedup();
         Projection {
             version,
             select,
             expand_stats,
+            missing,
             reshaped,
         }
     }
@@ -102,34 +108,58 @@ impl Projection {
     /// JSON syntax errors.
     pub fn write_text(&self, task: &str, out: &mut String) -> Result<(), serde_json::Error> {
         let TopLevel(members) = serde_json::from_str(task)?;
-
-        // A repeated name keeps its first position and its last value, as serde_json's
-        // ordered map does.
-        let mut kept: Vec<(&str, &RawValue)> = Vec::new();
-        for (name, raw) in &members {
-            if !self.wants(name) || !self.has(name) {
-                continue;
-            }
-            match kept.iter_mut().find(|(known, _)| known == name) {
-                Some((_, value)) => *value = raw,
-                None => kept.push((name, raw)),
-            }
-        }
-
+        let kept = unique_members(&members, |name| self.wants(name) && self.has(name));
         out.push('{');
         for (index, (name, raw)) in kept.into_iter().enumerate() {
             if index > 0 {
                 out.push(',');
             }
             push_key(out, name);
-            if self.reshaped.contains(&name) {
-                let value: Value = serde_json::from_str(raw.get())?;
-                out.push_str(&serde_json::to_string(&self.shape(name, value))?);
-            } else {
-                out.push_str(raw.get());
-            }
+            self.write_shaped(name, raw, out)?;
         }
         out.push('}');
+        Ok(())
+    }
+
+    /// Appends a stored value as [`Projection::shape`] shapes it, copying every part that
+    /// needs no change.
+    fn write_shaped(
+        &self,
+        path: &str,
+        raw: &RawValue,
+        out: &mut String,
+    ) -> Result<(), serde_json::Error> {
+        let text = raw.get();
+        if self.reshaped.binary_search(&path).is_err() {
+            out.push_str(text);
+            return Ok(());
+        }
+        if text.starts_with('{') {
+            let TopLevel(members) = serde_json::from_str(text)?;
+            let kept = unique_members(&members, |name| self.has(&format!("{path}/{name}")));
+            out.push('{');
+            for (index, (name, child)) in kept.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                push_key(out, name);
+                self.write_shaped(&format!("{path}/{name}"), child, out)?;
+            }
+            out.push('}');
+        } else if text.starts_with('[') {
+            let items: Vec<&RawValue> = serde_json::from_str(text)?;
+            let item_path = format!("{path}[]");
+            out.push('[');
+            for (index, item) in items.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                self.write_shaped(&item_path, item, out)?;
+            }
+            out.push(']');
+        } else {
+            out.push_str(text);
+        }
         Ok(())
     }
 
@@ -165,7 +195,7 @@ impl Projection {
 
     /// Returns false only for a path that some api-version defines but this one lacks.
     fn has(&self, path: &str) -> bool {
-        schema::lookup(path).is_none_or(|property| property.exists_in(self.version))
+        self.missing.binary_search(&path).is_err()
     }
 
     /// Drops nested properties the api-version does not have.
@@ -194,6 +224,25 @@ impl Projection {
             other => other,
         }
     }
+}
+
+/// Returns the members that `keep` accepts. A repeated name keeps its first position and
+/// its last value, as serde_json's ordered map does.
+fn unique_members<'a>(
+    members: &'a [(Cow<'a, str>, &'a RawValue)],
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(&'a str, &'a RawValue)> {
+    let mut kept: Vec<(&str, &RawValue)> = Vec::new();
+    for (name, raw) in members {
+        if !keep(name) {
+            continue;
+        }
+        match kept.iter_mut().find(|(known, _)| known == name) {
+            Some((_, value)) => *value = raw,
+            None => kept.push((name, raw)),
+        }
+    }
+    kept
 }
 
 /// Appends a member name as a JSON string and a colon.
