@@ -44,9 +44,9 @@ fn write_node(out: &mut String, node: &Node, depth: usize) {
 /// Returns the predicate in filter syntax, with its strings folded. A merged leaf shows the
 /// tests it serves joined by the operator that was between them.
 fn predicate(leaf: &Leaf) -> String {
-    // Only `or` merges id lookups, and only `and` merges ranges.
+    // Only `or` merges id lookups and bitmaps, and only `and` merges ranges.
     let joiner = match leaf.access {
-        Access::IdLookup { .. } => "or",
+        Access::IdLookup { .. } | Access::Bitmap { .. } => "or",
         _ => "and",
     };
     let text = |test: &crate::plan::Test| {

@@ -5,6 +5,10 @@
 //!   is counted with two binary searches instead of intersecting two bitmaps.
 //! - Under `or`, `id eq` and `id in` leaves become one id lookup: an `or` of 20 ids is 20
 //!   lookups instead of 20 evaluations, each within the rows no earlier one matched.
+//! - Under `or`, leaves on the bitmaps of one enum or Boolean property become one leaf
+//!   over the union of their values, which ranks as one bitmap when `and` orders its
+//!   children, so `(state eq 'running' or state eq 'preparing') and ...` narrows the
+//!   candidates to those states before any range.
 //!
 //! A merged leaf keeps the tests it replaced, so that `explain` still shows each of them.
 
@@ -37,9 +41,26 @@ pub(super) fn merge_and(children: Vec<Node>) -> Vec<Node> {
     })
 }
 
-/// Merges the id lookups of an `or` into one.
+/// Merges the id lookups of an `or` into one, and the bitmap leaves of each property.
 pub(super) fn merge_or(children: Vec<Node>) -> Vec<Node> {
     merge_leaves(children, |into, leaf| {
+        if let (
+            Access::Bitmap {
+                codes: kept,
+                null: kept_null,
+            },
+            Access::Bitmap { codes, null },
+        ) = (&mut into.access, &leaf.access)
+        {
+            if !std::ptr::eq(into.property, leaf.property) {
+                return false;
+            }
+            kept.extend(codes);
+            kept.sort_unstable();
+            kept.dedup();
+            *kept_null |= *null;
+            return true;
+        }
         let (
             Access::IdLookup {
                 ids: kept,

@@ -384,6 +384,18 @@ and
             "id eq 'task-0003' or id eq 'task-0001'  [id lookup]\n"
         );
         assert_eq!(store.count(&ids), 2);
+
+        let states = Plan::Or(vec![
+            compare("state", CompareOp::Eq, text("running")),
+            leaf("state", Test::IsNull),
+            compare("state", CompareOp::Eq, text("active")),
+        ]);
+        assert_eq!(
+            store.explain(&states),
+            "state eq 'running' or state eq null or state eq 'active'  [bitmap: state]\n"
+        );
+        assert_eq!(store.count(&states), store.evaluate(&states).len());
+        assert_eq!(store.count(&states), 334);
         assert!(Node::bind(&ids, &store).matches_row(&store, 1));
         assert!(!Node::bind(&ids, &store).matches_row(&store, 2));
     }
