@@ -103,9 +103,9 @@ impl Projection {
     /// as `serde_json::to_string(&self.apply(task))` writes it when the stored text is
     /// compact JSON as serde_json writes it, which the store keeps.
     ///
-    /// Only the top-level members are parsed, borrowing the text. A member is copied as it
-    /// is unless the api-version lacks one of its nested properties. Errors are the text's
-    /// JSON syntax errors.
+    /// Members are parsed only as far as reshaping needs, borrowing the text: a member is
+    /// copied as it is unless the api-version lacks one of its nested properties. Errors
+    /// are the text's JSON syntax errors.
     pub fn write_text(&self, task: &str, out: &mut String) -> Result<(), serde_json::Error> {
         let TopLevel(members) = serde_json::from_str(task)?;
         let kept = unique_members(&members, |name| self.wants(name) && self.has(name));

@@ -54,7 +54,7 @@ pub(super) fn parse_canonical(text: &str) -> Option<TaskRecord> {
     })
 }
 
-/// Returns true when the bytes have no whitespace outside strings, no escapes, and only
+/// Returns true when the bytes have no whitespace outside strings, and only escapes and
 /// numbers that serde_json writes back the same.
 fn is_canonical(bytes: &[u8]) -> bool {
     let mut index = 0;
@@ -156,14 +156,15 @@ fn is_canonical_number(token: &[u8]) -> bool {
     }
 }
 
-/// What one pass found in a task.
+/// The id and the typed values that one pass found in a task.
 #[derive(Default)]
 struct Found<'a> {
     id: Option<&'a str>,
     values: Vec<(&'static PropertyDef, Value)>,
 }
 
-/// The error that stops the pass. Its message is never shown: the general path reports.
+/// Returns the error that stops the pass. Its message is never shown, because the general
+/// path parses the task again and reports its own error.
 fn stop<E: de::Error>() -> E {
     E::custom("not on the fast path")
 }
@@ -341,7 +342,7 @@ impl<'de> Visitor<'de> for MemberSeed<'_, 'de> {
         self.scalar(Scalar::Bool(flag))
     }
 
-    /// A `null` counts as absent.
+    /// Ignores a `null`, which counts as absent.
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Ok(())
     }
