@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::bind::Mode;
 use crate::error::{Error, ErrorKind, Parameter};
-use crate::exec::Deadline;
+use crate::exec::{Deadline, Page};
 use crate::filter::{Filter, Options};
 use crate::plan::Plan;
 use crate::query::{CountsParams, ListParams, SkipToken, next_link};
@@ -16,6 +16,13 @@ use crate::store::Store;
 
 /// The `timeout` in seconds when a request gives none, as in the service.
 const DEFAULT_TIMEOUT_SECONDS: u32 = 30;
+
+/// A List Tasks page with what its body needs besides the tasks.
+struct Listed<'s> {
+    page: Page<'s>,
+    projection: Projection,
+    next: Option<String>,
+}
 
 /// A task store with the Batch list operations on top.
 #[derive(Default)]
@@ -56,9 +63,47 @@ impl Engine {
         service_url: &str,
         list_url: &str,
     ) -> Result<Value, Error> {
-        let seconds = params.timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
-        let deadline = Deadline::after(Duration::from_secs(seconds.into()));
-        self.list_until(params, mode, service_url, list_url, &deadline)
+        self.list_until(params, mode, service_url, list_url, &deadline(params))
+    }
+
+    /// Runs List Tasks and returns the response body as JSON text, the text that
+    /// `serde_json::to_string` writes for the body of [`Engine::list`].
+    ///
+    /// Each task is projected from its stored text without parsing it into a tree, which
+    /// makes this several times faster than [`Engine::list`] followed by serializing.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Engine::list`].
+    pub fn list_text(
+        &self,
+        params: &ListParams,
+        mode: Mode,
+        service_url: &str,
+        list_url: &str,
+    ) -> Result<String, Error> {
+        let listed = self.run_list(params, mode, list_url, &deadline(params))?;
+        let stored: usize = listed.page.tasks.iter().map(|json| json.len()).sum();
+        let mut body = String::with_capacity(stored + 256);
+        body.push_str("{\"odata.metadata\":");
+        push_json_string(&mut body, &format!("{service_url}/$metadata#tasks"));
+        body.push_str(",\"value\":[");
+        for (index, json) in listed.page.tasks.iter().enumerate() {
+            if index > 0 {
+                body.push(',');
+            }
+            listed
+                .projection
+                .write_text(json, &mut body)
+                .map_err(stored_task_invalid)?;
+        }
+        body.push(']');
+        if let Some(link) = &listed.next {
+            body.push_str(",\"odata.nextLink\":");
+            push_json_string(&mut body, link);
+        }
+        body.push('}');
+        Ok(body)
     }
 
     /// Runs List Tasks like [`Engine::list`], with `deadline` in place of the one the
@@ -77,6 +122,19 @@ impl Engine {
         list_url: &str,
         deadline: &Deadline,
     ) -> Result<Value, Error> {
+        let listed = self.run_list(params, mode, list_url, deadline)?;
+        let tasks = project(&listed.projection, &listed.page.tasks)?;
+        Ok(list_body(service_url, tasks, listed.next))
+    }
+
+    /// Compiles the filter, checks `$select` and reads the page of a List Tasks request.
+    fn run_list(
+        &self,
+        params: &ListParams,
+        mode: Mode,
+        list_url: &str,
+        deadline: &Deadline,
+    ) -> Result<Listed<'_>, Error> {
         let plan = Engine::list_plan(params, mode)?;
         let select = Engine::check_select(params)?;
         let projection = Projection::new(params.api_version, select, params.expand_stats);
@@ -86,16 +144,12 @@ impl Engine {
         let Some(page) = self.store.page_until(&plan, after, limit, deadline) else {
             return Err(timed_out(params));
         };
-        let last = page.last_folded_id;
-        Engine::page_body(
-            params,
-            &projection,
-            &page.tasks,
-            page.more,
-            last,
-            service_url,
-            list_url,
-        )
+        let next = next_page(params, list_url, page.more, page.last_folded_id);
+        Ok(Listed {
+            page,
+            projection,
+            next,
+        })
     }
 
     /// Compiles the `$filter` of a List Tasks request in `mode`; no filter matches every
@@ -122,24 +176,8 @@ impl Engine {
         service_url: &str,
         list_url: &str,
     ) -> Result<Value, Error> {
-        let tasks = tasks
-            .iter()
-            .map(|json| serde_json::from_str(json).map(|task| projection.apply(task)))
-            .collect::<Result<Vec<Value>, _>>()
-            .map_err(|e| {
-                // Stored tasks were serialized by the store itself, so this is a broken
-                // invariant rather than bad input; report it instead of panicking.
-                let kind = ErrorKind::TaskInvalid {
-                    line: 0,
-                    field: None,
-                    reason: e.to_string(),
-                };
-                Error::new(kind, Parameter::Tasks, Default::default(), "")
-            })?;
-        let next = match (more, last_folded_id) {
-            (true, Some(last)) => Some(next_link(list_url, params, &SkipToken::new(last))),
-            _ => None,
-        };
+        let tasks = project(projection, tasks)?;
+        let next = next_page(params, list_url, more, last_folded_id);
         Ok(list_body(service_url, tasks, next))
     }
 
@@ -173,6 +211,53 @@ impl Engine {
     pub fn counts(&self, params: &CountsParams, service_url: &str) -> Value {
         counts_body(service_url, &self.store.counts(), params.api_version)
     }
+}
+
+/// Returns the deadline that the `timeout` of a request sets.
+fn deadline(params: &ListParams) -> Deadline {
+    let seconds = params.timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    Deadline::after(Duration::from_secs(seconds.into()))
+}
+
+/// Returns the `odata.nextLink` of a page: after `last_folded_id` when `more` tasks follow.
+fn next_page(
+    params: &ListParams,
+    list_url: &str,
+    more: bool,
+    last_folded_id: Option<&str>,
+) -> Option<String> {
+    match (more, last_folded_id) {
+        (true, Some(last)) => Some(next_link(list_url, params, &SkipToken::new(last))),
+        _ => None,
+    }
+}
+
+/// Parses each stored task and projects it for the request.
+fn project(projection: &Projection, tasks: &[&str]) -> Result<Vec<Value>, Error> {
+    tasks
+        .iter()
+        .map(|json| serde_json::from_str(json).map(|task| projection.apply(task)))
+        .collect::<Result<Vec<Value>, _>>()
+        .map_err(stored_task_invalid)
+}
+
+/// Converts a JSON error in a stored task to an error about the task.
+///
+/// Stored tasks were serialized by the store itself, so this is a broken invariant rather
+/// than bad input; it is reported instead of panicking.
+fn stored_task_invalid(error: serde_json::Error) -> Error {
+    let kind = ErrorKind::TaskInvalid {
+        line: 0,
+        field: None,
+        reason: error.to_string(),
+    };
+    Error::new(kind, Parameter::Tasks, Default::default(), "")
+}
+
+/// Appends `text` as a JSON string.
+fn push_json_string(out: &mut String, text: &str) {
+    // serde_json fails to serialize only maps with non-string keys, not strings.
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
 }
 
 /// Returns the error for a List Tasks page that was not evaluated in time, about the

@@ -9,8 +9,7 @@ use std::time::Instant;
 use batch_odata::bind::Mode;
 use batch_odata::engine::Engine;
 use batch_odata::filter::Filter;
-use batch_odata::fold::fold_case;
-use batch_odata::query::{ListParams, SkipToken};
+use batch_odata::query::ListParams;
 use batch_odata::store::{Store, TaskCounts};
 use batch_odata::task::TaskRecord;
 use batch_odata::version::ApiVersion;
@@ -103,31 +102,46 @@ fn measure_count(engine: &Engine, query: &Query) -> Result<Measurement, Failure>
     })
 }
 
-/// Returns the ids of `pages` List Tasks pages, each body serialized to text as a server
-/// sends it.
+/// Returns the bodies of up to `pages` List Tasks pages, serialized to text as a server
+/// sends them, following `odata.nextLink` as a client does.
 fn pages(engine: &Engine, params: &ListParams, pages: usize) -> Result<Vec<String>, Failure> {
     let mut params = params.clone();
-    let mut ids = Vec::new();
+    let mut bodies = Vec::new();
     for _ in 0..pages {
-        let body = engine.list(&params, Mode::Extended, SERVICE_URL, LIST_URL)?;
-        keep(serde_json::to_string(&body)?);
-        let page_ids = body_ids(&body);
-        let last = match page_ids.last() {
-            Some(last) if body.get("odata.nextLink").is_some() => fold_case(last),
-            _ => {
-                ids.extend(page_ids);
-                break;
-            }
+        let body = engine.list_text(&params, Mode::Extended, SERVICE_URL, LIST_URL)?;
+        let next = next_link(&body)?;
+        bodies.push(body);
+        let Some(link) = next else {
+            break;
         };
-        ids.extend(page_ids);
-        params.skip_token = Some(SkipToken::new(&last));
+        let query = link.split_once('?').map_or("", |(_, query)| query);
+        params = ListParams::from_query(query)?;
+    }
+    Ok(bodies)
+}
+
+/// Returns the `odata.nextLink` of a List Tasks body, the last member when present.
+fn next_link(body: &str) -> Result<Option<String>, Failure> {
+    const MEMBER: &str = ",\"odata.nextLink\":";
+    let Some(start) = body.rfind(MEMBER) else {
+        return Ok(None);
+    };
+    let link = body[start + MEMBER.len()..].trim_end_matches('}');
+    Ok(Some(serde_json::from_str(link)?))
+}
+
+/// Returns the task ids of List Tasks bodies, in order.
+fn page_ids(bodies: &[String]) -> Result<Vec<String>, Failure> {
+    let mut ids = Vec::new();
+    for body in bodies {
+        ids.extend(body_ids(&serde_json::from_str(body)?));
     }
     Ok(ids)
 }
 
 fn measure_pages(engine: &Engine, query: &Query) -> Result<Measurement, Failure> {
     let params = list_params(&query.filter);
-    let ids = pages(engine, &params, query.pages)?;
+    let ids = page_ids(&pages(engine, &params, query.pages)?)?;
     let (median, samples) = median_ns(|| keep(pages(engine, &params, query.pages)));
     Ok(Measurement {
         name: format!("{} page x{}", query.name, query.pages),

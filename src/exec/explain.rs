@@ -41,14 +41,27 @@ fn write_node(out: &mut String, node: &Node, depth: usize) {
     }
 }
 
-/// Returns the predicate in filter syntax, with its strings folded.
+/// Returns the predicate in filter syntax, with its strings folded. A merged leaf shows the
+/// tests it serves joined by the operator that was between them.
 fn predicate(leaf: &Leaf) -> String {
-    let predicate = Predicate {
-        property: leaf.property,
-        test: leaf.test.clone(),
-        span: Span::default(),
+    // Only `or` merges id lookups and bitmaps, and only `and` merges ranges.
+    let joiner = match leaf.access {
+        Access::IdLookup { .. } | Access::Bitmap { .. } => "or",
+        _ => "and",
     };
-    predicate.to_string()
+    let text = |test: &crate::plan::Test| {
+        let predicate = Predicate {
+            property: leaf.property,
+            test: test.clone(),
+            span: Span::default(),
+        };
+        predicate.to_string()
+    };
+    let mut out = text(&leaf.test);
+    for test in &leaf.merged {
+        let _ = write!(out, " {joiner} {}", text(test));
+    }
+    out
 }
 
 /// Returns the name of the structure that serves the leaf.

@@ -16,6 +16,8 @@ use crate::syntax::CompareOp;
 pub(crate) struct Leaf {
     pub(crate) property: &'static PropertyDef,
     pub(crate) test: Test,
+    /// The tests of sibling leaves merged into this one, which `access` serves too.
+    pub(crate) merged: Vec<Test>,
     pub(crate) access: Access,
 }
 
@@ -68,6 +70,7 @@ impl Leaf {
         Leaf {
             property,
             test,
+            merged: Vec::new(),
             access,
         }
     }
@@ -101,6 +104,17 @@ impl Leaf {
                 } else {
                     codes.iter().any(|&code| index.rows(code).contains(row))
                 }
+            }
+            // Merged leaves have no single test, so these read what `access` holds.
+            (Access::IdLookup { ids, negate }, _) => {
+                let found = store
+                    .folded_id_at(row)
+                    .is_some_and(|id| ids.binary_search_by(|probe| (**probe).cmp(id)).is_ok());
+                found != *negate
+            }
+            (Access::Ordered { ranges, negate }, Slot::Ordered(index)) => {
+                let inside = index.get(row).is_some_and(|value| in_ranges(ranges, value));
+                inside != *negate
             }
             _ => compare::test_matches(&self.test, row_value(store, self.property, row)),
         }
@@ -163,7 +177,14 @@ impl Leaf {
                 // Testing a candidate is one column read, while each row of a range costs
                 // a sort step, so few candidates are tested one by one.
                 if candidates.len() < count {
-                    return self.scan(store, candidates, deadline);
+                    let present = candidates & index.present();
+                    let inside = present
+                        .iter()
+                        .take_while(|_| !deadline.tick())
+                        .filter(|&row| in_ranges(ranges, index.get_present(row)));
+                    // The rows iterate in increasing order, so the filtered rows do too.
+                    let inside = RoaringBitmap::from_sorted_iter(inside).unwrap_or_default();
+                    return if *negate { candidates - inside } else { inside };
                 }
                 let rows = if count > index.present().len() / 2 {
                     let outside = compare::complement(ranges);
@@ -312,6 +333,24 @@ fn present_rows(slot: &Slot) -> Option<&RoaringBitmap> {
         Slot::Double(column) => Some(column.present()),
         Slot::Text(column) => Some(column.present()),
         Slot::Unheld | Slot::Id | Slot::Bitmap(_) => None,
+    }
+}
+
+/// Returns true when `value` is in one of the sorted, disjoint `ranges`.
+fn in_ranges(ranges: &[RangeInclusive<i64>], value: i64) -> bool {
+    match ranges {
+        [range] => range.contains(&value),
+        _ => ranges
+            .binary_search_by(|range| {
+                if *range.end() < value {
+                    std::cmp::Ordering::Less
+                } else if *range.start() > value {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok(),
     }
 }
 

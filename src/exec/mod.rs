@@ -26,6 +26,7 @@ pub(crate) mod compare;
 mod deadline;
 mod explain;
 mod leaf;
+mod merge;
 mod page;
 pub mod reference;
 
@@ -53,8 +54,14 @@ impl Node {
     pub(crate) fn bind(plan: &Plan, store: &Store) -> Node {
         match plan {
             Plan::Const(value) => Node::Const(*value),
-            Plan::And(children) => Node::And(bind_children(children, store)),
-            Plan::Or(children) => Node::Or(bind_children(children, store)),
+            Plan::And(children) => {
+                let merged = merge::merge_and(bind_children(children, store));
+                single(children.len(), merged).unwrap_or_else(Node::And)
+            }
+            Plan::Or(children) => {
+                let merged = merge::merge_or(bind_children(children, store));
+                single(children.len(), merged).unwrap_or_else(Node::Or)
+            }
             Plan::Not(child) => Node::Not(Box::new(Node::bind(child, store))),
             Plan::Leaf(predicate) => Node::Leaf(Leaf::new(predicate, store)),
         }
@@ -147,6 +154,16 @@ impl Node {
             Node::Not(child) => live.len().saturating_sub(child.count(store)),
             _ => self.within(store, live, &Deadline::never()).len(),
         }
+    }
+}
+
+/// Returns the one leaf that merging the `bound` children of an `and` or `or` left, so that
+/// it is counted from its index, or gives the children back.
+fn single(bound: usize, mut merged: Vec<Node>) -> Result<Node, Vec<Node>> {
+    if bound > 1 && merged.len() == 1 {
+        merged.pop().ok_or_else(Vec::new)
+    } else {
+        Err(merged)
     }
 }
 
@@ -328,10 +345,67 @@ mod tests {
             leaf("commandLine", Test::IsNotNull),
             leaf("displayName", Test::IsNull),
             Plan::Not(Box::new(leaf("commandLine", Test::Contains("1".into())))),
+            Plan::And(vec![
+                compare("creationTime", CompareOp::Ge, ticks("2018-01-01T00:10:00Z")),
+                compare("creationTime", CompareOp::Lt, ticks("2018-01-01T00:20:00Z")),
+            ]),
+            Plan::Or(vec![
+                compare("id", CompareOp::Eq, text("task-0001")),
+                compare("id", CompareOp::Eq, text("TASK-0002")),
+                compare("id", CompareOp::Eq, text("x")),
+            ]),
         ];
         for plan in &plans {
             assert_eq!(store.count(plan), store.evaluate(plan).len(), "{plan:?}");
         }
+    }
+
+    #[test]
+    fn siblings_merge_into_one_leaf() {
+        let store = store(500);
+        let range = Plan::And(vec![
+            compare("executionInfo/exitCode", CompareOp::Gt, Value::Int(0)),
+            compare("state", CompareOp::Ne, text("active")),
+            compare("executionInfo/exitCode", CompareOp::Le, Value::Int(3)),
+        ]);
+        let expected = "\
+and
+  state ne 'active'  [bitmap: state]
+  executionInfo/exitCode gt 0 and executionInfo/exitCode le 3  [range: executionInfo/exitCode]
+";
+        assert_eq!(store.explain(&range), expected);
+        let by_row = store.live().iter().filter(|&row| {
+            let node = Node::bind(&range, &store);
+            node.matches_row(&store, row)
+        });
+        assert_eq!(
+            store.evaluate(&range).iter().collect::<Vec<_>>(),
+            by_row.collect::<Vec<_>>()
+        );
+
+        let ids = Plan::Or(vec![
+            compare("id", CompareOp::Eq, text("task-0003")),
+            compare("id", CompareOp::Eq, text("task-0001")),
+        ]);
+        assert_eq!(
+            store.explain(&ids),
+            "id eq 'task-0003' or id eq 'task-0001'  [id lookup]\n"
+        );
+        assert_eq!(store.count(&ids), 2);
+
+        let states = Plan::Or(vec![
+            compare("state", CompareOp::Eq, text("running")),
+            leaf("state", Test::IsNull),
+            compare("state", CompareOp::Eq, text("active")),
+        ]);
+        assert_eq!(
+            store.explain(&states),
+            "state eq 'running' or state eq null or state eq 'active'  [bitmap: state]\n"
+        );
+        assert_eq!(store.count(&states), store.evaluate(&states).len());
+        assert_eq!(store.count(&states), 334);
+        assert!(Node::bind(&ids, &store).matches_row(&store, 1));
+        assert!(!Node::bind(&ids, &store).matches_row(&store, 2));
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! Task projection: `$select`, `$expand=stats` and the api-version's view of a task.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Parameter};
@@ -66,6 +71,30 @@ fn unselectable(schema: &Schema, name: &str, version: ApiVersion) -> ErrorKind {
     }
 }
 
+/// Returns the paths of `schema` that `version` lacks and the paths with such a nested
+/// path, whose values must be reshaped, both sorted.
+fn missing_paths(schema: &Schema, version: ApiVersion) -> (Vec<&'static str>, Vec<&'static str>) {
+    // The properties are sorted by path, so the missing paths are too.
+    let missing: Vec<&'static str> = schema
+        .properties
+        .iter()
+        .filter(|property| !property.exists_in(version))
+        .map(|property| property.path)
+        .collect();
+    // `shape` names an array's items `path[]`, and `path[]/x` has the ancestor `path[]`
+    // too, so the ancestors of a path are its prefixes before each `/` and each `[]`.
+    let mut reshaped: Vec<&'static str> = missing
+        .iter()
+        .flat_map(|path| {
+            let ends = path.match_indices(['/', '[']).map(|(end, _)| end);
+            ends.map(|end| &path[..end])
+        })
+        .collect();
+    reshaped.sort_unstable();
+    reshaped.dedup();
+    (missing, reshaped)
+}
+
 /// The projection of stored tasks, or of other entities such as jobs, into a response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Projection {
@@ -73,22 +102,105 @@ pub struct Projection {
     version: ApiVersion,
     select: Option<Vec<String>>,
     expand_stats: bool,
+    /// The schema paths the api-version lacks, sorted.
+    missing: Vec<&'static str>,
+    /// The paths with a nested path in `missing`, sorted, whose values must be reshaped.
+    /// Other values are copied as they are stored.
+    reshaped: Vec<&'static str>,
 }
 
 impl Projection {
     /// Creates a projection for an api-version, with the checked `$select` names (all
     /// properties when `None`) and whether `$expand=stats` was requested.
     pub fn new(version: ApiVersion, select: Option<Vec<String>>, expand_stats: bool) -> Self {
+        let (missing, reshaped) = missing_paths(&schema::TASK, version);
         Projection {
             schema: &schema::TASK,
             version,
             select,
             expand_stats,
+            missing,
+            reshaped,
+        }
+    }
+
+    /// Projects a stored task from its JSON text and appends the projected JSON to `out`,
+    /// as `serde_json::to_string(&self.apply(task))` writes it when the stored text is
+    /// compact JSON as serde_json writes it, which the store keeps.
+    ///
+    /// Members are parsed only as far as reshaping needs, borrowing the text: a member is
+    /// copied as it is unless the api-version lacks one of its nested properties. Errors
+    /// are the text's JSON syntax errors.
+    pub fn write_text(&self, task: &str, out: &mut String) -> Result<(), serde_json::Error> {
+        let TopLevel(members) = serde_json::from_str(task)?;
+        let kept = unique_members(&members, |name| self.wants(name) && self.has(name));
+        out.push('{');
+        for (index, (name, raw)) in kept.into_iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            push_key(out, name);
+            self.write_shaped(name, raw, out)?;
+        }
+        out.push('}');
+        Ok(())
+    }
+
+    /// Appends a stored value as [`Projection::shape`] shapes it, copying every part that
+    /// needs no change.
+    fn write_shaped(
+        &self,
+        path: &str,
+        raw: &RawValue,
+        out: &mut String,
+    ) -> Result<(), serde_json::Error> {
+        let text = raw.get();
+        if self.reshaped.binary_search(&path).is_err() {
+            out.push_str(text);
+            return Ok(());
+        }
+        if text.starts_with('{') {
+            let TopLevel(members) = serde_json::from_str(text)?;
+            let kept = unique_members(&members, |name| self.has(&format!("{path}/{name}")));
+            out.push('{');
+            for (index, (name, child)) in kept.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                push_key(out, name);
+                self.write_shaped(&format!("{path}/{name}"), child, out)?;
+            }
+            out.push('}');
+        } else if text.starts_with('[') {
+            let items: Vec<&RawValue> = serde_json::from_str(text)?;
+            let item_path = format!("{path}[]");
+            out.push('[');
+            for (index, item) in items.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                self.write_shaped(&item_path, item, out)?;
+            }
+            out.push(']');
+        } else {
+            out.push_str(text);
+        }
+        Ok(())
+    }
+
+    /// Returns true when `$select` and `$expand` keep the top-level member `name`.
+    fn wants(&self, name: &str) -> bool {
+        match &self.select {
+            Some(names) => {
+                names.iter().any(|n| n == name) || (name == "stats" && self.expand_stats)
+            }
+            None => name != "stats" || self.expand_stats,
         }
     }
 
     /// Sets the model of the projected entities, such as [`schema::JOB`] for jobs.
     pub fn schema(mut self, schema: &'static Schema) -> Self {
+        (self.missing, self.reshaped) = missing_paths(schema, self.version);
         self.schema = schema;
         self
     }
@@ -105,11 +217,7 @@ impl Projection {
         };
         let mut projected = Map::with_capacity(object.len());
         for (name, value) in object {
-            let wanted = match &self.select {
-                Some(names) => names.contains(&name) || (name == "stats" && self.expand_stats),
-                None => name != "stats" || self.expand_stats,
-            };
-            if wanted && self.has(&name) {
+            if self.wants(&name) && self.has(&name) {
                 let value = self.shape(&name, value);
                 projected.insert(name, value);
             }
@@ -119,9 +227,7 @@ impl Projection {
 
     /// Returns false only for a path that some api-version defines but this one lacks.
     fn has(&self, path: &str) -> bool {
-        self.schema
-            .lookup(path)
-            .is_none_or(|property| property.exists_in(self.version))
+        self.missing.binary_search(&path).is_err()
     }
 
     /// Drops nested properties the api-version does not have.
@@ -149,6 +255,96 @@ impl Projection {
             }
             other => other,
         }
+    }
+}
+
+/// Returns the members that `keep` accepts. A repeated name keeps its first position and
+/// its last value, as serde_json's ordered map does.
+fn unique_members<'a>(
+    members: &'a [(Cow<'a, str>, &'a RawValue)],
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(&'a str, &'a RawValue)> {
+    let mut kept: Vec<(&str, &RawValue)> = Vec::new();
+    for (name, raw) in members {
+        if !keep(name) {
+            continue;
+        }
+        match kept.iter_mut().find(|(known, _)| known == name) {
+            Some((_, value)) => *value = raw,
+            None => kept.push((name, raw)),
+        }
+    }
+    kept
+}
+
+/// Appends a member name as a JSON string and a colon.
+fn push_key(out: &mut String, name: &str) {
+    if name
+        .bytes()
+        .any(|byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+    {
+        // serde_json fails to serialize only maps with non-string keys, not strings.
+        out.push_str(&serde_json::to_string(name).unwrap_or_default());
+    } else {
+        out.push('"');
+        out.push_str(name);
+        out.push('"');
+    }
+    out.push(':');
+}
+
+/// The top-level members of a JSON object in their order, with their values unparsed.
+struct TopLevel<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+/// A member name, borrowed from the text unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(name)))
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(name.to_owned())))
+    }
+}
+
+impl<'de> Deserialize<'de> for TopLevel<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TopLevelVisitor)
+    }
+}
+
+struct TopLevelVisitor;
+
+impl<'de> Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(32));
+        while let Some(Key(name)) = map.next_key()? {
+            let raw: &'de RawValue = map.next_value()?;
+            members.push((name, raw));
+        }
+        Ok(TopLevel(members))
     }
 }
 

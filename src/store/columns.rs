@@ -28,6 +28,12 @@ impl<T: Copy + Default> NumberColumn<T> {
         }
     }
 
+    /// Returns the row's value without checking [`NumberColumn::present`], for callers that
+    /// iterate present rows. A row without a value gives a stale value or the default.
+    pub(crate) fn get_unchecked(&self, row: u32) -> T {
+        self.values.get(row as usize).copied().unwrap_or_default()
+    }
+
     pub(crate) fn set(&mut self, row: u32, value: T) {
         let index = row as usize;
         if index >= self.values.len() {

@@ -42,6 +42,12 @@ impl OrderedIndex {
         self.column.get(row)
     }
 
+    /// Returns the value of a row in [`OrderedIndex::present`] without checking that it is.
+    /// For another row, it returns a stale value or 0.
+    pub(crate) fn get_present(&self, row: u32) -> i64 {
+        self.column.get_unchecked(row)
+    }
+
     /// Returns the rows that have a value.
     pub(crate) fn present(&self) -> &RoaringBitmap {
         self.column.present()

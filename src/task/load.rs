@@ -93,9 +93,15 @@ pub fn read_tasks<R: BufRead>(
     }
 
     let first = buffer.trim_start_matches('\u{feff}').trim();
+    // Where the document starts in the input, so that errors after it give real positions.
+    let start = Position {
+        line,
+        column: buffer.len() - buffer.trim_start_matches('\u{feff}').trim_start().len(),
+    };
+    // The newline that `trim` removed keeps serde_json's line count equal to the input's.
+    let head = || Cursor::new(format!("{first}\n").into_bytes());
     if first.starts_with('[') {
-        let head = Cursor::new(first.to_owned().into_bytes());
-        return read_document(head.chain(reader), &mut visit);
+        return read_document(head().chain(reader), start, &mut visit);
     }
     match serde_json::from_str::<Json>(first) {
         Ok(Json::Object(object)) if is_body(&object) => read_body(object, reader, &mut visit),
@@ -105,11 +111,17 @@ pub fn read_tasks<R: BufRead>(
             read_lines(reader, line, &mut visit).map(|count| count + 1)
         }
         Err(error) if error.is_eof() && first.starts_with('{') => {
-            let head = Cursor::new(first.to_owned().into_bytes());
-            read_document(head.chain(reader), &mut visit)
+            read_document(head().chain(reader), start, &mut visit)
         }
         Err(error) => Err(FieldError::new(None, syntax_reason(&error)).at_line(line)),
     }
+}
+
+/// The 1-based line and the 0-based byte column where a streamed document starts.
+#[derive(Clone, Copy, Debug)]
+struct Position {
+    line: usize,
+    column: usize,
 }
 
 /// Returns true for a List Tasks body rather than a task: it has `value` and no `id`.
@@ -135,12 +147,20 @@ fn read_lines(
         if text.is_empty() {
             continue;
         }
-        let json: Json = serde_json::from_str(text)
-            .map_err(|error| FieldError::new(None, syntax_reason(&error)).at_line(line))?;
-        let record = TaskRecord::build(json).map_err(|error| error.at_line(line))?;
+        let record = match super::fast::parse_canonical(text) {
+            Some(record) => record,
+            None => parse_line(text, line)?,
+        };
         visit(line, record)?;
         count += 1;
     }
+}
+
+/// Parses one NDJSON line through a `serde_json::Value`, which reports any error.
+fn parse_line(text: &str, line: usize) -> Result<TaskRecord, Error> {
+    let json: Json = serde_json::from_str(text)
+        .map_err(|error| FieldError::new(None, syntax_reason(&error)).at_line(line))?;
+    TaskRecord::build(json).map_err(|error| error.at_line(line))
 }
 
 /// Reads the tasks of a List Tasks body that was written on one line, then checks that
@@ -177,7 +197,9 @@ fn read_body(
 }
 
 /// Streams the tasks of a JSON array of tasks, or of the `value` array of a List Tasks body.
-fn read_document(reader: impl Read, visit: &mut Visit) -> Result<usize, Error> {
+///
+/// `start` is where the document starts in the input, for the position of text after it.
+fn read_document(reader: impl Read, start: Position, visit: &mut Visit) -> Result<usize, Error> {
     let mut state = DocumentState {
         visit,
         current: 0,
@@ -185,17 +207,30 @@ fn read_document(reader: impl Read, visit: &mut Visit) -> Result<usize, Error> {
         failure: None,
     };
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let result = Document(&mut state)
-        .deserialize(&mut deserializer)
-        .and_then(|()| deserializer.end());
+    let result = Document(&mut state).deserialize(&mut deserializer);
 
     if let Some(error) = state.failure.take() {
         return Err(error);
     }
     match result {
+        Ok(()) => {}
+        Err(error) if error.is_io() => return Err(read_failed(state.current, error.to_string())),
+        Err(error) => {
+            return Err(FieldError::new(None, error.to_string()).at_line(state.current));
+        }
+    }
+    match deserializer.end() {
         Ok(()) => Ok(state.count),
-        Err(error) if error.is_io() => Err(read_failed(state.current, error.to_string())),
-        Err(error) => Err(FieldError::new(None, error.to_string()).at_line(state.current)),
+        Err(error) if error.is_io() => Err(read_failed(0, error.to_string())),
+        Err(error) => {
+            // serde_json counts from the start of the document, 1-based, and its column is
+            // that of the last byte read, the first byte of the unexpected text.
+            let line = start.line + error.line() - 1;
+            let column = error.column() + if error.line() == 1 { start.column } else { 0 };
+            let reason =
+                format!("unexpected text at line {line}, column {column}, after the tasks");
+            Err(outside_tasks(&reason))
+        }
     }
 }
 
@@ -492,10 +527,18 @@ mod tests {
     #[test]
     fn array_with_trailing_text_is_rejected() {
         let error = kind(load_tasks("[{\"id\": \"a\"}] x"));
-        assert!(
-            matches!(error, ErrorKind::TaskInvalid { line: 0, .. }),
-            "{error:?}"
-        );
+        let expected = "unexpected text at line 1, column 15, after the tasks";
+        assert_eq!(error, invalid(0, None, expected));
+    }
+
+    #[test]
+    fn trailing_text_position_counts_skipped_lines() {
+        let error = kind(load_tasks("\n\n  [\n{\"id\": \"a\"}\n]\n\u{14}"));
+        let expected = "unexpected text at line 6, column 1, after the tasks";
+        assert_eq!(error, invalid(0, None, expected));
+        let error = kind(load_tasks("\n  [{\"id\": \"a\"}] x"));
+        let expected = "unexpected text at line 2, column 17, after the tasks";
+        assert_eq!(error, invalid(0, None, expected));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `resourceFiles[]/filePath`, are not extracted, and fields the schema does not know are
 //! kept in the JSON text untouched.
 
+mod fast;
 mod load;
 
 pub use load::{load_tasks, load_tasks_from_reader, read_tasks};
@@ -72,8 +73,14 @@ impl FieldError {
 impl TaskRecord {
     /// Parses one task from the text of a JSON object.
     ///
+    /// Text that is already compact JSON as serde_json writes it is kept as it is and read
+    /// in one pass without building a tree; other text is parsed and written compactly.
+    ///
     /// Errors are [`ErrorKind::TaskInvalid`] with line 1, because the text is a single task.
     pub fn parse(text: &str) -> Result<TaskRecord, Error> {
+        if let Some(record) = fast::parse_canonical(text) {
+            return Ok(record);
+        }
         let json: Json = serde_json::from_str(text)
             .map_err(|error| FieldError::new(None, error.to_string()).at_line(1))?;
         TaskRecord::from_json(json)
