@@ -208,7 +208,16 @@ pub(crate) async fn unknown_resource() -> ApiError {
 
 /// A JSON response with the Batch content type.
 pub(crate) fn json(status: StatusCode, body: Value) -> Response {
-    let mut response = (status, Json(body)).into_response();
+    with_json_type((status, Json(body)).into_response())
+}
+
+/// A response whose body is JSON text written elsewhere, such as a List Tasks page that
+/// [`crate::engine::Engine::list_text`] wrote from the stored task text.
+pub(crate) fn json_text(status: StatusCode, body: String) -> Response {
+    with_json_type((status, body).into_response())
+}
+
+fn with_json_type(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(JSON_CONTENT_TYPE),

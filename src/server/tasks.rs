@@ -205,8 +205,8 @@ pub(crate) async fn list(
     }
     let body = job
         .engine()
-        .list(&params, Mode::Strict, &context.service_url, &list_url)?;
-    Ok(reply::json(StatusCode::OK, body))
+        .list_text(&params, Mode::Strict, &context.service_url, &list_url)?;
+    Ok(reply::json_text(StatusCode::OK, body))
 }
 
 /// `GET /jobs/{jobId}/taskcounts`: Get Task Counts.
