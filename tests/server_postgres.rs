@@ -2,6 +2,7 @@
 //! List Tasks with filters and paging through `odata.nextLink`, and Get Task Counts.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use batch_odata::server::{Config, Server};
@@ -24,8 +25,13 @@ struct PgServer {
 
 impl PgServer {
     fn start(url: String) -> PgServer {
-        let data_dir =
-            std::env::temp_dir().join(format!("batch-odata-pg-server-{}", std::process::id()));
+        // Tests run in parallel in one process, so each server gets a directory of its own.
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let data_dir = std::env::temp_dir().join(format!(
+            "batch-odata-pg-server-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&data_dir);
         let mut config = Config::new("127.0.0.1:0".parse().expect("an address"), &data_dir);
         config.postgres = Some(url);
@@ -227,4 +233,65 @@ fn postgres_server_adds_lists_and_counts() {
         status, 400,
         "strict mode rejects undocumented properties: {body}"
     );
+}
+
+#[test]
+fn postgres_server_rejects_nul_and_empties_deleted_jobs() {
+    let cluster = Cluster::start();
+    let server = PgServer::start(cluster.url());
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client");
+    let job = json!({"id": "job-1", "poolInfo": {"poolId": "pool"}});
+    let (status, body) = post(&client, &server.url(&format!("/jobs?{V8}")), &job);
+    assert_eq!(status, 201, "{body}");
+
+    // PostgreSQL text holds no NUL: a task with one is a client error, never a 500, and
+    // the other tasks of its collection are still added.
+    let add_url = server.url(&format!("/jobs/job-1/tasks?{V8}"));
+    let (status, body) = post(
+        &client,
+        &add_url,
+        &json!({"id": "nul", "commandLine": "a\u{0}b"}),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "InvalidPropertyValue");
+    let (status, body) = post(
+        &client,
+        &server.url(&format!("/jobs/job-1/addtaskcollection?{V8}")),
+        &json!({"value": [
+            {"id": "kept", "commandLine": "x"},
+            {"id": "nul", "commandLine": "x", "environmentSettings": [{"name": "\u{0}", "value": "v"}]},
+        ]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"][0]["status"], "success", "{body}");
+    assert_eq!(body["value"][1]["status"], "clienterror", "{body}");
+    assert_eq!(body["value"][1]["error"]["code"], "InvalidPropertyValue");
+    // A backslash followed by `u0000` is ordinary text.
+    let (status, body) = post(
+        &client,
+        &add_url,
+        &json!({"id": "backslash", "commandLine": "\\u0000"}),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        list_ids(&client, &server, "state eq 'active'", 10),
+        ["backslash", "kept"]
+    );
+
+    // A job added again after Delete Job starts without the old job's tasks and counts.
+    let job_url = server.url(&format!("/jobs/job-1?{V8}"));
+    let status = client.delete(&job_url).send().expect("a response").status();
+    assert_eq!(status.as_u16(), 202);
+    let (status, body) = post(&client, &server.url(&format!("/jobs?{V8}")), &job);
+    assert_eq!(status, 201, "{body}");
+    assert!(list_ids(&client, &server, "state eq 'active'", 10).is_empty());
+    let (status, body) = get(
+        &client,
+        &server.url(&format!("/jobs/job-1/taskcounts?{V8}")),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["active"], 0, "{body}");
 }

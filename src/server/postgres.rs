@@ -7,6 +7,7 @@
 //! Get Task Counts reads counters that every add updates in its own transaction, because
 //! counting a state with an index-only scan still visits every matching index entry.
 
+use axum::http::StatusCode;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -20,8 +21,7 @@ use crate::task::TaskRecord;
 /// The PostgreSQL task backend.
 ///
 /// TODO(#6): one connection serves every request in turn; a connection pool would let
-/// requests run in parallel. Deleting a job also leaves its tasks in PostgreSQL, where a
-/// new job with the same id finds them.
+/// requests run in parallel.
 pub(crate) struct PgBackend {
     tasks: Mutex<PgTasks>,
 }
@@ -117,8 +117,19 @@ impl PgBackend {
             .map_err(|error| failed(job, &error))
     }
 
+    /// Removes the tasks and counters of a job, so that a new job with the same id starts
+    /// empty.
+    pub(crate) async fn delete_job(&self, job: &str) -> Result<(), ApiError> {
+        self.tasks
+            .lock()
+            .await
+            .delete_job(job)
+            .await
+            .map_err(|error| failed(job, &error))
+    }
+
     /// Adds tasks to a job in one transaction, or fails with 409 `TaskExists` when one of
-    /// the ids is taken.
+    /// the ids is taken. Check each task with [`storable`] first.
     pub(crate) async fn add(&self, job: &str, records: &[TaskRecord]) -> Result<(), ApiError> {
         match self.tasks.lock().await.insert(job, records).await {
             Ok(()) => Ok(()),
@@ -128,8 +139,58 @@ impl PgBackend {
     }
 }
 
+/// Returns 400 `InvalidPropertyValue` for a task that PostgreSQL cannot store. Its text
+/// columns and `jsonb` hold no NUL character, which the task's JSON writes as `\u0000`,
+/// while the built-in store keeps such a task.
+pub(crate) fn storable(record: &TaskRecord) -> Result<(), ApiError> {
+    if !has_nul(record.json()) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "InvalidPropertyValue",
+        "The value provided for one of the properties in the request body is invalid.",
+    )
+    .with("PropertyName", "task")
+    .with(
+        "Reason",
+        "the task holds a NUL character (\\u0000), which the PostgreSQL task store cannot keep",
+    ))
+}
+
+/// Returns true when JSON text has a `\u0000` escape, telling it from an escaped
+/// backslash followed by `u0000`.
+fn has_nul(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'\\' {
+            if bytes[index + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            index += 2;
+        } else {
+            index += 1;
+        }
+    }
+    false
+}
+
 /// Logs a database failure and returns the 500 error the client gets.
 fn failed(job: &str, error: &ClientError) -> ApiError {
     tracing::error!(%error, job, "PostgreSQL request failed");
     ApiError::internal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_escape_is_found_and_escaped_backslash_is_not() {
+        assert!(has_nul(r#"{"id":"a","commandLine":"a\u0000b"}"#));
+        assert!(has_nul(r#"{"id":"a","commandLine":"\\\u0000"}"#));
+        assert!(!has_nul(r#"{"id":"a","commandLine":"\\u0000"}"#));
+        assert!(!has_nul(r#"{"id":"a","commandLine":"u0000 \u0001"}"#));
+    }
 }

@@ -154,6 +154,11 @@ impl AppState {
         let _guard = self.jobs_writer.lock().await;
         let job = self.job(id)?;
         let _writer = job.writer.lock().await;
+        // The tasks go first: a failure between the two leaves an empty job, never tasks
+        // that a new job with the same id would find.
+        if let Some(postgres) = &self.postgres {
+            postgres.delete_job(&job.folded_id).await?;
+        }
         let storage = self.storage.clone();
         let key = job.folded_id.clone();
         storage::run_blocking(move || storage.delete_job(&key))

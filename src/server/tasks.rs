@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::body;
 use super::context::{Params, RequestContext};
 use super::jobs::with_metadata;
+use super::postgres;
 use super::reply::{self, ApiError};
 use super::state::{AppState, Job, TaskChange};
 use crate::bind::Mode;
@@ -44,6 +45,7 @@ pub(crate) async fn add(
 
     let writer = job.writer().await?;
     if let Some(postgres) = &state.postgres {
+        postgres::storable(&record)?;
         postgres.add(&job.folded_id, &[record]).await?;
     } else {
         if writer.job.engine().store().get(record.id()).is_some() {
@@ -105,6 +107,9 @@ pub(crate) async fn add_collection(
         let engine = writer.job.engine();
         for (id, result) in built {
             let outcome = result.and_then(|record| {
+                if state.postgres.is_some() {
+                    postgres::storable(&record)?;
+                }
                 let folded = record.folded_id().to_owned();
                 if engine.store().get(&folded).is_some() || taken.contains(&folded) {
                     return Err(ApiError::task_exists());

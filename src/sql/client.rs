@@ -232,6 +232,18 @@ impl PgTasks {
             failed: read(4),
         })
     }
+
+    /// Removes every task of the job and its counters, in one transaction.
+    pub async fn delete_job(&mut self, job: &str) -> Result<(), ClientError> {
+        let transaction = self.client.transaction().await?;
+        for table in [TASKS, COUNTS] {
+            transaction
+                .execute(&format!("DELETE FROM {table} WHERE job_id = $1"), &[&job])
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
 }
 
 /// Runs a compiled query with its parameters.
