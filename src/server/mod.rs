@@ -114,7 +114,10 @@ impl Server {
         let simulate = config.simulate;
         // The demo job's tasks live in the server's own database, so a PostgreSQL task
         // store starts without it.
-        let demo = config.demo && jobs.is_empty() && config.imports.is_empty() && config.postgres.is_none();
+        let demo = config.demo
+            && jobs.is_empty()
+            && config.imports.is_empty()
+            && config.postgres.is_none();
         let postgres = match &config.postgres {
             Some(url) => Some(
                 postgres::PgBackend::connect(url)
