@@ -13,7 +13,7 @@ use batch_odata::filter::{Filter, Options};
 use batch_odata::generate;
 use batch_odata::plan::Plan;
 use batch_odata::query::SkipToken;
-use batch_odata::sql::client::PgTasks;
+use batch_odata::sql::client::{ClientError, PgTasks};
 use batch_odata::store::Store;
 use batch_odata::task::TaskRecord;
 use batch_odata::version::ApiVersion;
@@ -287,4 +287,75 @@ fn generated_job_matches_engine() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn upserts_move_counts_like_engine() {
+    let database = Database::start();
+    let tasks: Vec<Value> = generate::generate(2000, 5).collect();
+    let mut store = Store::from_records(records(&tasks)).expect("generated ids are unique");
+    let job = database.load(&records(&tasks));
+
+    // Every third task moves to the next state and loses its result; two new tasks join.
+    let mut changed: Vec<Value> = tasks
+        .iter()
+        .step_by(3)
+        .map(|task| {
+            let mut task = task.clone();
+            let next = match task["state"].as_str() {
+                Some("active") => "running",
+                Some("running" | "preparing") => "completed",
+                _ => "active",
+            };
+            task["state"] = next.into();
+            if let Some(info) = task.get_mut("executionInfo").and_then(Value::as_object_mut) {
+                info.remove("result");
+            }
+            task
+        })
+        .collect();
+    for id in ["NEW-1", "new-2"] {
+        let mut task = tasks[0].clone();
+        task["id"] = id.into();
+        changed.push(task);
+    }
+    let changed = records(&changed);
+    database
+        .runtime
+        .block_on(database.tasks.borrow_mut().upsert(&job, &changed))
+        .unwrap_or_else(|error| panic!("upsert failed: {error}"));
+    for record in &changed {
+        store.upsert(record.clone()).expect("a valid record");
+    }
+
+    let counts = database
+        .runtime
+        .block_on(database.tasks.borrow().counts(&job))
+        .expect("counts");
+    assert_eq!(counts, store.counts());
+    assert_ne!(
+        counts,
+        Store::from_records(records(&tasks)).unwrap().counts()
+    );
+    for text in [
+        "state eq 'active'",
+        "executionInfo/result eq 'failure'",
+        "state ne 'completed'",
+    ] {
+        let filter = Filter::parse(text, ApiVersion::LATEST).expect("a valid filter");
+        compare(&database, &job, &store, filter.plan(), 500)
+            .unwrap_or_else(|difference| panic!("{difference}"));
+    }
+
+    let repeated = vec![changed[0].clone(), changed[0].clone()];
+    let error = database
+        .runtime
+        .block_on(database.tasks.borrow_mut().upsert(&job, &repeated))
+        .expect_err("a repeated id");
+    assert!(matches!(error, ClientError::TaskIdDuplicate), "{error}");
+    let after = database
+        .runtime
+        .block_on(database.tasks.borrow().counts(&job))
+        .expect("counts");
+    assert_eq!(after, counts);
 }

@@ -96,7 +96,13 @@ pub fn median_ns(mut operation: impl FnMut()) -> (f64, usize) {
 /// Returns a field of `/proc/self/status` in KiB, such as `VmHWM`, or 0 where there is
 /// no such file.
 pub fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    process_kib("self", field)
+}
+
+/// Returns a field of `/proc/PROCESS/status` in KiB, or 0 where there is no such file or
+/// field.
+pub fn process_kib(process: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))

@@ -1,29 +1,37 @@
-//! Runs the query set on batch-odata and on SQLite over the same generated tasks, checks
-//! that both return the same tasks, and prints the median latency of each with the ratio.
+//! Runs the query set on batch-odata, SQLite and PostgreSQL over the same generated tasks,
+//! checks that all return the same tasks, and prints the median latency of each with the
+//! ratios.
 //!
 //! ```sh
 //! cargo run --release --example compare -- --tasks 1000000
+//! cargo run --release --example compare -- --tasks 100000 --postgres "host=127.0.0.1 user=postgres"
 //! ```
 //!
 //! The tasks come from `batch_odata::generate` and are written once to an NDJSON file.
 //! Each engine then runs in its own child process, one after the other, so that each peak
-//! resident set size (`VmHWM`) is its own and the two never compete for the CPU. Both load
+//! resident set size (`VmHWM`) is its own and they never compete for the CPU. PostgreSQL
+//! runs on the server at `--postgres URL`, or else on a throwaway cluster that its child
+//! process starts on a free loopback port (see `postgres.rs`). Each loads
 //! the file, run Get Task Counts, the compile of a 100-byte filter, the count and the
 //! pages of each query, and a mixed workload of state transitions and queries. The parent
-//! fails with exit status 1 when the engines disagree on any count or on any id of any
-//! page, in order. It prints a table and writes the figures as JSON to `--out`.
+//! fails with exit status 1 when SQLite or PostgreSQL disagrees with batch-odata on any
+//! count or on any id of any page, in order. It prints a table and writes the figures as JSON to `--out`.
 //!
-//! Counts reuse the compiled filter on batch-odata's side and the prepared statement on
-//! SQLite's, and the compile and `prepare` of a 100-byte filter are measured on their own.
-//! Pages are whole List Tasks requests: batch-odata's go through `Engine::list`, which
-//! compiles the filter, and both serialize the body with `$select=id,state,executionInfo`.
+//! Counts reuse the compiled filter on batch-odata's and PostgreSQL's side and the prepared
+//! statement on SQLite's, and the compile of a 100-byte filter is measured on its own.
+//! Pages are whole List Tasks requests: batch-odata's go through `Engine::list` and
+//! PostgreSQL's through the steps of `serve --postgres`, both compiling the filter, and all
+//! serialize the body with `$select=id,state,executionInfo`.
 //!
-//! Times are medians of at least five runs. Ratios are SQLite's time over batch-odata's, so
-//! 100 means batch-odata is 100 times faster. Only ratios from one run compare well,
+//! Times are medians of at least five runs. Ratios are another engine's time over
+//! batch-odata's, so 100 means batch-odata is 100 times faster. Only ratios from one run compare well,
 //! because absolute times move with the load on the machine.
 
 mod batch;
+#[path = "../../tests/common/postgres.rs"]
+mod cluster;
 mod common;
+mod postgres;
 mod queries;
 mod sqlite;
 
@@ -40,7 +48,7 @@ use serde_json::json;
 use common::{EngineReport, Measurement};
 
 #[derive(Parser)]
-#[command(about = "Compare batch-odata with SQLite on generated tasks")]
+#[command(about = "Compare batch-odata with SQLite and PostgreSQL on generated tasks")]
 struct Args {
     /// Number of generated tasks.
     #[arg(long, default_value_t = 1_000_000)]
@@ -58,6 +66,11 @@ struct Args {
     /// temporary folder.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Connection string of a PostgreSQL server to run on, such as
+    /// `host=127.0.0.1 user=postgres`. Without it, a throwaway cluster is started on a free
+    /// loopback port.
+    #[arg(long)]
+    postgres: Option<String>,
     /// File the JSON report is written to.
     #[arg(long, default_value = "compare.json")]
     out: PathBuf,
@@ -70,6 +83,7 @@ struct Args {
 enum Engine {
     Batch,
     Sqlite,
+    Postgres,
 }
 
 impl Engine {
@@ -77,6 +91,7 @@ impl Engine {
         match self {
             Engine::Batch => "batch",
             Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
         }
     }
 }
@@ -96,6 +111,13 @@ fn main() -> Result<ExitCode, Failure> {
                 let database = folder.join(format!("batch-odata-{}.sqlite", args.tasks));
                 sqlite::run(&data, &database, args.tasks, changes, args.rounds)?
             }
+            Engine::Postgres => postgres::run(
+                args.postgres.as_deref(),
+                &data,
+                args.tasks,
+                changes,
+                args.rounds,
+            )?,
         };
         serde_json::to_writer(std::io::stdout().lock(), &report)?;
         return Ok(ExitCode::SUCCESS);
@@ -103,19 +125,19 @@ fn main() -> Result<ExitCode, Failure> {
 
     write_data(&data, args.tasks, args.seed)?;
     let mut reports = Vec::new();
-    for engine in [Engine::Batch, Engine::Sqlite] {
+    for engine in [Engine::Batch, Engine::Sqlite, Engine::Postgres] {
         eprintln!("running {} ...", engine.flag());
         reports.push(run_child(engine, &args, &folder)?);
     }
-    let [ours, theirs] = <[EngineReport; 2]>::try_from(reports).map_err(|_| "two reports")?;
 
-    let mismatches = compare_results(&ours, &theirs);
-    let rows = print_table(&ours, &theirs);
-    print_totals(&ours, &theirs);
-    write_json(&args, &ours, &theirs, rows)?;
+    let mut mismatches = compare_results(&reports[0], &reports[1]);
+    mismatches.extend(compare_results(&reports[0], &reports[2]));
+    let rows = print_table(&reports);
+    print_totals(&reports);
+    write_json(&args, &reports, rows)?;
 
     if mismatches.is_empty() {
-        println!("\nboth engines returned the same counts and ids for every query");
+        println!("\nall engines returned the same counts and ids for every query");
         return Ok(ExitCode::SUCCESS);
     }
     for mismatch in &mismatches {
@@ -151,6 +173,7 @@ fn run_child(engine: Engine, args: &Args, folder: &Path) -> Result<EngineReport,
         .args(["--rounds", &args.rounds.to_string()])
         .arg("--data-dir")
         .arg(folder)
+        .args(args.postgres.iter().flat_map(|url| ["--postgres", url]))
         .stderr(std::process::Stdio::inherit())
         .output()?;
     if !output.status.success() {
@@ -159,8 +182,10 @@ fn run_child(engine: Engine, args: &Args, folder: &Path) -> Result<EngineReport,
     Ok(serde_json::from_slice(&output.stdout)?)
 }
 
-/// Returns a line for every measurement whose counts or ids differ between the reports.
+/// Returns a line for every measurement whose counts or ids differ between batch-odata's
+/// report and another engine's.
 fn compare_results(ours: &EngineReport, theirs: &EngineReport) -> Vec<String> {
+    let other_name = &theirs.engine;
     let by_name: HashMap<&str, &Measurement> = theirs
         .measurements
         .iter()
@@ -169,12 +194,12 @@ fn compare_results(ours: &EngineReport, theirs: &EngineReport) -> Vec<String> {
     let mut mismatches = Vec::new();
     for measurement in &ours.measurements {
         let Some(other) = by_name.get(measurement.name.as_str()) else {
-            mismatches.push(format!("{}: missing from SQLite", measurement.name));
+            mismatches.push(format!("{}: missing from {other_name}", measurement.name));
             continue;
         };
         if measurement.counts != other.counts {
             mismatches.push(format!(
-                "{}: counts {:?} (batch-odata) != {:?} (SQLite)",
+                "{}: counts {:?} (batch-odata) != {:?} ({other_name})",
                 measurement.name, measurement.counts, other.counts
             ));
         }
@@ -186,7 +211,7 @@ fn compare_results(ours: &EngineReport, theirs: &EngineReport) -> Vec<String> {
                 .position(|(a, b)| a != b)
                 .unwrap_or(measurement.ids.len().min(other.ids.len()));
             mismatches.push(format!(
-                "{}: {} ids (batch-odata) vs {} (SQLite), first difference at {first}",
+                "{}: {} ids (batch-odata) vs {} ({other_name}), first difference at {first}",
                 measurement.name,
                 measurement.ids.len(),
                 other.ids.len()
@@ -195,7 +220,7 @@ fn compare_results(ours: &EngineReport, theirs: &EngineReport) -> Vec<String> {
     }
     if ours.mixed.counts_after != theirs.mixed.counts_after {
         mismatches.push(format!(
-            "11 mixed: counts after {:?} (batch-odata) != {:?} (SQLite)",
+            "11 mixed: counts after {:?} (batch-odata) != {:?} ({other_name})",
             ours.mixed.counts_after, theirs.mixed.counts_after
         ));
     }
@@ -212,99 +237,113 @@ fn human(ns: f64) -> String {
     }
 }
 
-fn print_table(ours: &EngineReport, theirs: &EngineReport) -> Vec<serde_json::Value> {
+/// Prints a row per measurement with each engine's median and the others' ratios to
+/// batch-odata, the first report, and returns the rows for the JSON report.
+fn print_table(reports: &[EngineReport]) -> Vec<serde_json::Value> {
+    let (ours, others) = reports.split_first().expect("batch-odata's report");
+    let names: Vec<&str> = others.iter().map(|report| report.engine.as_str()).collect();
+    let mut header = String::from("| query | matches | batch-odata |");
+    for name in &names {
+        header.push_str(&format!(" {name} |"));
+    }
+    for name in &names {
+        header.push_str(&format!(" {name} / batch-odata |"));
+    }
     println!(
-        "\n| query | matches | batch-odata | SQLite | SQLite / batch-odata |\n|---|---:|---:|---:|---:|"
+        "\n{header}\n|---|---:|{}",
+        "---:|".repeat(1 + 2 * names.len())
     );
     let mut rows = Vec::new();
-    for (measurement, other) in ours.measurements.iter().zip(&theirs.measurements) {
+    for (index, measurement) in ours.measurements.iter().enumerate() {
         let matches = match (measurement.counts.as_slice(), measurement.ids.len()) {
             ([count], _) => count.to_string(),
             ([], 0) => String::new(),
             ([], ids) => ids.to_string(),
             (counters, _) => format!("{counters:?}"),
         };
-        let ratio = other.median_ns / measurement.median_ns;
-        println!(
-            "| {} | {matches} | {} | {} | {ratio:.1} |",
+        let times: Vec<f64> = others
+            .iter()
+            .map(|report| report.measurements[index].median_ns)
+            .collect();
+        let ratios: Vec<f64> = times.iter().map(|ns| ns / measurement.median_ns).collect();
+        let mut line = format!(
+            "| {} | {matches} | {} |",
             measurement.name,
-            human(measurement.median_ns),
-            human(other.median_ns)
+            human(measurement.median_ns)
         );
+        for ns in &times {
+            line.push_str(&format!(" {} |", human(*ns)));
+        }
+        for ratio in &ratios {
+            line.push_str(&format!(" {ratio:.1} |"));
+        }
+        println!("{line}");
         rows.push(json!({
             "query": measurement.name,
             "matches": matches,
             "batch_odata_ns": measurement.median_ns,
-            "sqlite_ns": other.median_ns,
-            "ratio": ratio,
+            "sqlite_ns": times[0],
+            "ratio": ratios[0],
+            "postgres_ns": times.get(1),
+            "postgres_ratio": ratios.get(1),
         }));
     }
     rows
 }
 
-fn print_totals(ours: &EngineReport, theirs: &EngineReport) {
-    println!("\n| | batch-odata | SQLite |\n|---|---:|---:|");
-    let tasks = ours.tasks as f64;
-    let line = |name: &str, a: String, b: String| println!("| {name} | {a} | {b} |");
-    line(
-        "load (tasks/s)",
-        format!("{:.0}", tasks / ours.load_seconds),
-        format!("{:.0}", tasks / theirs.load_seconds),
+fn print_totals(reports: &[EngineReport]) {
+    let names: Vec<&str> = reports
+        .iter()
+        .map(|report| report.engine.as_str())
+        .collect();
+    println!(
+        "\n| | {} |\n|---|{}",
+        names.join(" | "),
+        "---:|".repeat(names.len())
     );
-    line(
-        "load (µs per task)",
-        format!("{:.2}", ours.load_seconds * 1e6 / tasks),
-        format!("{:.2}", theirs.load_seconds * 1e6 / tasks),
-    );
+    let tasks = reports[0].tasks as f64;
+    let line = |name: &str, cell: &dyn Fn(&EngineReport) -> String| {
+        let cells: Vec<String> = reports.iter().map(cell).collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    };
+    line("load (tasks/s)", &|report| {
+        format!("{:.0}", tasks / report.load_seconds)
+    });
+    line("load (µs per task)", &|report| {
+        format!("{:.2}", report.load_seconds * 1e6 / tasks)
+    });
     let mib = |kib: u64| format!("{:.0} MiB", kib as f64 / 1024.0);
-    line(
-        "RSS after load",
-        mib(ours.rss_after_load_kib),
-        mib(theirs.rss_after_load_kib),
-    );
-    line(
-        "peak RSS (VmHWM)",
-        mib(ours.peak_rss_kib),
-        mib(theirs.peak_rss_kib),
-    );
-    line(
-        "stored JSON (bytes per task)",
-        format!("{:.0}", ours.json_bytes as f64 / tasks),
-        format!("{:.0}", theirs.json_bytes as f64 / tasks),
-    );
-    let beyond_json = |report: &EngineReport| {
+    line("RSS after load", &|report| mib(report.rss_after_load_kib));
+    line("peak RSS (VmHWM)", &|report| mib(report.peak_rss_kib));
+    line("stored JSON (bytes per task)", &|report| {
+        format!("{:.0}", report.json_bytes as f64 / tasks)
+    });
+    line("RSS after load minus JSON (bytes per task)", &|report| {
         let bytes = report.rss_after_load_kib as f64 * 1024.0 - report.json_bytes as f64;
         format!("{:.0}", bytes / tasks)
-    };
-    line(
-        "RSS after load minus JSON (bytes per task)",
-        beyond_json(ours),
-        beyond_json(theirs),
-    );
-    if let Some(heap) = ours.heap_bytes {
-        line(
-            "heap estimate minus JSON (bytes per task)",
-            format!("{:.0}", (heap as f64 - ours.json_bytes as f64) / tasks),
-            "n/a".into(),
-        );
-    }
-    let rate = |count: u64, seconds: f64| format!("{:.0}", count as f64 / seconds);
-    line(
-        "11 mixed: transitions/s",
-        rate(ours.mixed.transitions, ours.mixed.transition_seconds),
-        rate(theirs.mixed.transitions, theirs.mixed.transition_seconds),
-    );
-    line(
-        "11 mixed: queries/s (counts and pages of 2-4)",
-        rate(ours.mixed.queries, ours.mixed.query_seconds),
-        rate(theirs.mixed.queries, theirs.mixed.query_seconds),
-    );
+    });
+    line("heap estimate minus JSON (bytes per task)", &|report| {
+        report.heap_bytes.map_or("n/a".into(), |heap| {
+            format!("{:.0}", (heap as f64 - report.json_bytes as f64) / tasks)
+        })
+    });
+    line("11 mixed: transitions/s", &|report| {
+        format!(
+            "{:.0}",
+            report.mixed.transitions as f64 / report.mixed.transition_seconds
+        )
+    });
+    line("11 mixed: queries/s (counts and pages of 2-4)", &|report| {
+        format!(
+            "{:.0}",
+            report.mixed.queries as f64 / report.mixed.query_seconds
+        )
+    });
 }
 
 fn write_json(
     args: &Args,
-    ours: &EngineReport,
-    theirs: &EngineReport,
+    reports: &[EngineReport],
     rows: Vec<serde_json::Value>,
 ) -> Result<(), Failure> {
     let engine = |report: &EngineReport| {
@@ -323,7 +362,7 @@ fn write_json(
         "tasks": args.tasks,
         "seed": args.seed,
         "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
-        "engines": [engine(ours), engine(theirs)],
+        "engines": reports.iter().map(engine).collect::<Vec<_>>(),
         "queries": rows,
     });
     serde_json::to_writer_pretty(BufWriter::new(File::create(&args.out)?), &document)?;

@@ -144,7 +144,40 @@ impl PgTasks {
     pub async fn insert(&mut self, job: &str, records: &[TaskRecord]) -> Result<(), ClientError> {
         let transaction = self.client.transaction().await?;
         copy_in(&transaction, job, records).await?;
-        add_counts(&transaction, job, &tally(records)).await?;
+        add_counts(&transaction, job, signed(&tally(records))).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Writes new versions of tasks in one transaction: each record replaces the task with
+    /// its id in the job, or is added when the job has none, and the Get Task Counts
+    /// counters move from the old versions to the new ones, as
+    /// [`crate::store::Store::upsert`] does. An id that repeats within `records` fails with
+    /// [`ClientError::TaskIdDuplicate`] and changes nothing.
+    pub async fn upsert(&mut self, job: &str, records: &[TaskRecord]) -> Result<(), ClientError> {
+        let state = column_of("state");
+        let result = column_of("executionInfo/result");
+        let folded: Vec<&str> = records.iter().map(TaskRecord::folded_id).collect();
+        let transaction = self.client.transaction().await?;
+        let removed = transaction
+            .query(
+                &format!(
+                    "DELETE FROM {TASKS} WHERE job_id = $1 AND id_folded = ANY($2) \
+                     RETURNING \"{state}\", \"{result}\""
+                ),
+                &[&job, &folded],
+            )
+            .await?;
+        let mut old = TaskCounts::default();
+        for row in &removed {
+            let state: Option<&str> = row.get(0);
+            let result: Option<&str> = row.get(1);
+            old.tally(state, result, true);
+        }
+        copy_in(&transaction, job, records).await?;
+        let (new, old) = (signed(&tally(records)), signed(&old));
+        let delta = std::array::from_fn(|index| new[index] - old[index]);
+        add_counts(&transaction, job, delta).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -349,23 +382,31 @@ fn tally(records: &[TaskRecord]) -> TaskCounts {
     counts
 }
 
-/// Adds `delta` to the job's counters, creating its row on the first add. The row lock
-/// this takes orders concurrent writers of one job.
+/// Returns the column name of a property that every API version's schema has.
+fn column_of(path: &str) -> String {
+    column_name(crate::schema::lookup(path).expect("a property of every schema"))
+}
+
+/// Returns the five counters in the order of the counts table's columns, as `bigint`s.
+fn signed(counts: &TaskCounts) -> [i64; 5] {
+    [
+        counts.active,
+        counts.running,
+        counts.completed,
+        counts.succeeded,
+        counts.failed,
+    ]
+    .map(|count| i64::try_from(count).unwrap_or(i64::MAX))
+}
+
+/// Adds `values` (in [`signed`] order, negative to lower a counter) to the job's counters,
+/// creating its row on the first add. The row lock this takes orders concurrent writers
+/// of one job.
 async fn add_counts(
     client: &impl GenericClient,
     job: &str,
-    delta: &TaskCounts,
+    values: [i64; 5],
 ) -> Result<(), ClientError> {
-    let values: Vec<i64> = [
-        delta.active,
-        delta.running,
-        delta.completed,
-        delta.succeeded,
-        delta.failed,
-    ]
-    .iter()
-    .map(|count| i64::try_from(*count).unwrap_or(i64::MAX))
-    .collect();
     client
         .execute(
             &format!(
