@@ -140,8 +140,8 @@ impl PgBackend {
 }
 
 /// Returns 400 `InvalidPropertyValue` for a task that PostgreSQL cannot store. Its text
-/// columns and `jsonb` hold no NUL character, which the task's JSON writes as `\u0000`,
-/// while the built-in store keeps such a task.
+/// columns and `jsonb` cannot contain a NUL character, which the task's JSON writes as
+/// `\u0000`, while the built-in store keeps such a task.
 pub(crate) fn storable(record: &TaskRecord) -> Result<(), ApiError> {
     if !has_nul(record.json()) {
         return Ok(());
@@ -154,7 +154,7 @@ pub(crate) fn storable(record: &TaskRecord) -> Result<(), ApiError> {
     .with("PropertyName", "task")
     .with(
         "Reason",
-        "the task holds a NUL character (\\u0000), which the PostgreSQL task store cannot keep",
+        "the task contains a NUL character (\\u0000), which the PostgreSQL task store cannot store",
     ))
 }
 
@@ -187,7 +187,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nul_escape_is_found_and_escaped_backslash_is_not() {
+    fn has_nul_tells_escape_from_backslash() {
         assert!(has_nul(r#"{"id":"a","commandLine":"a\u0000b"}"#));
         assert!(has_nul(r#"{"id":"a","commandLine":"\\\u0000"}"#));
         assert!(!has_nul(r#"{"id":"a","commandLine":"\\u0000"}"#));
