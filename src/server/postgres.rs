@@ -20,8 +20,8 @@ use crate::task::TaskRecord;
 
 /// The PostgreSQL task backend.
 ///
-/// TODO(#6): one connection serves every request in turn; a connection pool would let
-/// requests run in parallel.
+/// NOTE: one connection serves every request in turn, so PostgreSQL requests do not run
+/// in parallel. A connection pool would let them.
 pub(crate) struct PgBackend {
     tasks: Mutex<PgTasks>,
 }
