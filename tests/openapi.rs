@@ -123,6 +123,11 @@ fn responses_match_schemas() {
         get(&format!("/jobs?{V8}&$filter=priority%20eq%201")),
     );
     check("get", "/jobs/{jobId}", get(&format!("/jobs/job-1?{V8}")));
+    check(
+        "get",
+        "/jobs/{jobId}",
+        get(&format!("/jobs/job-1?{V8}&$select=id,priority")),
+    );
     check("get", "/jobs/{jobId}", get(&format!("/jobs/none?{V8}")));
 
     let task = json!({"id": "task-1", "commandLine": "echo"});

@@ -193,6 +193,39 @@ fn list_jobs_filters_selects_and_pages() {
 }
 
 #[test]
+fn get_job_applies_select() {
+    let server = TestServer::start(&data_dir("get-job-select"), false);
+    let job = json!({"id": "job-1", "poolInfo": {"poolId": "pool"}, "priority": 5});
+    assert_eq!(
+        post_json(&server, &format!("/jobs?{V8}"), &job).status(),
+        201
+    );
+
+    let selected = body(get(
+        &server,
+        &format!("/jobs/job-1?{V8}&$select=id,priority"),
+    ));
+    assert!(
+        selected["odata.metadata"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#jobs/@Element")
+    );
+    assert_eq!(selected["id"], "job-1");
+    assert_eq!(selected["priority"], 5);
+    assert!(selected.get("poolInfo").is_none(), "{selected}");
+    assert!(selected.get("state").is_none(), "{selected}");
+
+    let whole = body(get(&server, &format!("/jobs/job-1?{V8}")));
+    assert_eq!(whole["poolInfo"]["poolId"], "pool");
+
+    let response = get(&server, &format!("/jobs/job-1?{V8}&$select=commandLine"));
+    assert_eq!(response.status(), 400);
+    let error = body(response);
+    assert_eq!(error["values"][0]["value"], "$select", "{error}");
+}
+
+#[test]
 fn list_jobs_rejects_task_only_filters() {
     let server = TestServer::start(&data_dir("list-jobs-errors"), false);
     add_job(&server, "job-1");

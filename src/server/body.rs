@@ -121,12 +121,12 @@ pub(crate) fn new_job_from_body(
     let mut fields = object(body, "a job")?;
     check_version_fields(&fields, version)?;
     let id = take_id(&mut fields)?;
-    if !matches!(fields.get("poolInfo"), Some(Value::Object(_))) {
-        return Err(missing("poolInfo"));
-    }
+    // A null is an absent property, as in the task body.
+    fields.retain(|_, value| !value.is_null());
     for name in READ_ONLY {
         fields.remove(name);
     }
+    check_job_fields(&fields)?;
     Ok(new_job(&id, fields, service_url, now))
 }
 
@@ -321,6 +321,122 @@ fn first_missing_path(
     None
 }
 
+/// The JSON type a property of a job body must have.
+#[derive(Clone, Copy)]
+enum Kind {
+    String,
+    Integer,
+    Boolean,
+    Object,
+}
+
+/// Checks the properties of an Add Job body that the server keeps and returns: their JSON
+/// types, `poolInfo` with a `poolId` or an `autoPoolSpecification`, `priority` from -1000
+/// to 1000, and the name-value lists. Other properties are stored as they are.
+fn check_job_fields(fields: &Map<String, Value>) -> Result<(), ApiError> {
+    let Some(Value::Object(pool)) = fields.get("poolInfo") else {
+        return match fields.get("poolInfo") {
+            None => Err(missing("poolInfo")),
+            Some(other) => Err(invalid_value("poolInfo", &other.to_string())),
+        };
+    };
+    check_kinds(
+        pool,
+        "poolInfo/",
+        &[
+            ("poolId", Kind::String),
+            ("autoPoolSpecification", Kind::Object),
+        ],
+    )?;
+    if !pool.contains_key("poolId") && !pool.contains_key("autoPoolSpecification") {
+        return Err(missing("poolInfo/poolId"));
+    }
+    check_kinds(
+        fields,
+        "",
+        &[
+            ("displayName", Kind::String),
+            ("priority", Kind::Integer),
+            ("usesTaskDependencies", Kind::Boolean),
+            ("constraints", Kind::Object),
+        ],
+    )?;
+    if let Some(priority) = fields.get("priority").and_then(Value::as_i64)
+        && !(-1000..=1000).contains(&priority)
+    {
+        return Err(invalid_value("priority", &priority.to_string()));
+    }
+    if let Some(Value::Object(constraints)) = fields.get("constraints") {
+        check_kinds(
+            constraints,
+            "constraints/",
+            &[
+                ("maxWallClockTime", Kind::String),
+                ("maxTaskRetryCount", Kind::Integer),
+            ],
+        )?;
+    }
+    for list in ["metadata", "commonEnvironmentSettings"] {
+        check_name_values(fields, list)?;
+    }
+    Ok(())
+}
+
+/// Checks that each of `properties` present in `object` has its kind; integers must fit
+/// in 32 bits, as the service's are.
+fn check_kinds(
+    object: &Map<String, Value>,
+    prefix: &str,
+    properties: &[(&str, Kind)],
+) -> Result<(), ApiError> {
+    for &(name, kind) in properties {
+        let Some(value) = object.get(name) else {
+            continue;
+        };
+        let fits = match kind {
+            Kind::String => value.is_string(),
+            Kind::Integer => value
+                .as_i64()
+                .is_some_and(|number| i32::try_from(number).is_ok()),
+            Kind::Boolean => value.is_boolean(),
+            Kind::Object => value.is_object(),
+        };
+        if !fits {
+            return Err(invalid_value(
+                &format!("{prefix}{name}"),
+                &value.to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a list of name-value pairs such as `metadata`: an array of objects, each with a
+/// string `name` and, when present, a string `value`.
+fn check_name_values(fields: &Map<String, Value>, list: &str) -> Result<(), ApiError> {
+    let Some(value) = fields.get(list) else {
+        return Ok(());
+    };
+    let Value::Array(items) = value else {
+        return Err(invalid_value(list, &value.to_string()));
+    };
+    for item in items {
+        let Value::Object(pair) = item else {
+            return Err(invalid_value(list, &item.to_string()));
+        };
+        let prefix = format!("{list}/");
+        check_kinds(
+            pair,
+            &prefix,
+            &[("name", Kind::String), ("value", Kind::String)],
+        )?;
+        if !pair.contains_key("name") {
+            return Err(missing(&format!("{list}/name")));
+        }
+    }
+    Ok(())
+}
+
 fn missing(property: &str) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
@@ -384,6 +500,52 @@ mod tests {
         let body = json!({"id": "a b", "commandLine": "echo"});
         let error = new_task(body, ApiVersion::LATEST, "u", now()).unwrap_err();
         assert_eq!(error.code(), "InvalidPropertyValue");
+    }
+
+    #[test]
+    fn job_body_types_are_checked() {
+        let url = "http://127.0.0.1:1";
+        let version = ApiVersion::LATEST;
+        let valid = json!({"id": "j", "poolInfo": {"poolId": "p"}, "priority": -1000,
+            "metadata": [{"name": "n", "value": "v"}],
+            "commonEnvironmentSettings": [{"name": "n"}], "displayName": null});
+        let job = new_job_from_body(valid, version, url, now()).expect("a valid job");
+        assert!(job.get("displayName").is_none());
+        let invalid = [
+            (json!({"id": "j", "poolInfo": {}}), "poolInfo/poolId"),
+            (json!({"id": "j", "poolInfo": []}), "poolInfo"),
+            (
+                json!({"id": "j", "poolInfo": {"poolId": 1}}),
+                "poolInfo/poolId",
+            ),
+            (
+                json!({"id": "j", "poolInfo": {"poolId": "p"}, "priority": false}),
+                "priority",
+            ),
+            (
+                json!({"id": "j", "poolInfo": {"poolId": "p"}, "priority": 1001}),
+                "priority",
+            ),
+            (
+                json!({"id": "j", "poolInfo": {"poolId": "p"}, "metadata": [{"name": "n", "value": 1}]}),
+                "metadata/value",
+            ),
+            (
+                json!({"id": "j", "poolInfo": {"poolId": "p"}, "commonEnvironmentSettings": [{"value": "v"}]}),
+                "commonEnvironmentSettings/name",
+            ),
+            (
+                json!({"id": "j", "poolInfo": {"poolId": "p"}, "constraints": {"maxTaskRetryCount": 1.5}}),
+                "constraints/maxTaskRetryCount",
+            ),
+        ];
+        for (body, property) in invalid {
+            let error = new_job_from_body(body.clone(), version, url, now())
+                .expect_err("an invalid job body");
+            assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{body}");
+            let detail = error.body(url, "r", "t");
+            assert_eq!(detail["values"][0]["value"], property, "{body}: {detail}");
+        }
     }
 
     #[test]

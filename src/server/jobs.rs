@@ -36,15 +36,19 @@ pub(crate) async fn add(
     Ok(response)
 }
 
-/// `GET /jobs/{jobId}`: Get Job.
+/// `GET /jobs/{jobId}`: Get Job, with `$select` and `$expand` as List Jobs has them.
 pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
     Extension(context): Extension<RequestContext>,
     Path(job_id): Path<String>,
+    Params(params): Params<ListParams>,
 ) -> Result<Response, ApiError> {
+    let select = Engine::check_select_in(&schema::JOB, &params)?;
     let job = state.job(&job_id)?;
+    let projection =
+        Projection::new(params.api_version, select, params.expand_stats).schema(&schema::JOB);
     let metadata = format!("{}/$metadata#jobs/@Element", context.service_url);
-    let body = with_metadata(&metadata, &job.json);
+    let body = with_metadata(&metadata, &projection.apply(job.json.clone()));
     Ok(reply::entity(body, &job.json))
 }
 
