@@ -22,7 +22,8 @@ const MAX_TIME_SPAN: &str = "P10675199DT2H48M5.4775807S";
 
 /// Fields of jobs and tasks that only the server sets; a request body's values for them
 /// are dropped.
-const READ_ONLY: [&str; 10] = [
+const READ_ONLY: [&str; 11] = [
+    "odata.metadata",
     "url",
     "eTag",
     "creationTime",
