@@ -372,7 +372,7 @@ fn list_all(store: &Store, plan: &Plan, size: usize) -> Vec<String> {
         let page = store.page(plan, after.as_deref(), size);
         assert!(page.tasks.len() <= size);
         for json in &page.tasks {
-            let task: Value = serde_json::from_str(json).expect("the store holds valid JSON");
+            let task: Value = serde_json::from_str(json).expect("the store contains valid JSON");
             listed.push(fold_case(task["id"].as_str().unwrap_or_default()));
         }
         match (page.more, page.last_folded_id) {

@@ -454,7 +454,7 @@ fn limits_return_batch_errors() {
     let server = TestServer::start(&data_dir("limits"), false);
     add_job(&server, "job-1");
 
-    // The filter's 64 KiB length limit is out of reach here: an HTTP URI holds less.
+    // The filter's 64 KiB length limit is out of reach here: an HTTP URI is shorter.
     let deep_filter = format!("{}id%20eq%20'a'{}", "(".repeat(65), ")".repeat(65));
     let select_items = vec!["id"; 101].join(",");
     let cases = [

@@ -78,6 +78,14 @@ impl Drop for PgServer {
     }
 }
 
+/// Returns an HTTP client whose requests time out after 30 seconds.
+fn client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client")
+}
+
 fn post(client: &Client, url: &str, body: &Value) -> (u16, Value) {
     let response = client
         .post(url)
@@ -125,10 +133,7 @@ fn list_ids(client: &Client, server: &PgServer, filter: &str, page_size: u32) ->
 fn postgres_server_adds_lists_and_counts() {
     let cluster = Cluster::start();
     let server = PgServer::start(cluster.url());
-    let client = Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("an HTTP client");
+    let client = client();
 
     let (status, body) = post(
         &client,
@@ -239,16 +244,13 @@ fn postgres_server_adds_lists_and_counts() {
 fn postgres_server_rejects_nul_and_empties_deleted_jobs() {
     let cluster = Cluster::start();
     let server = PgServer::start(cluster.url());
-    let client = Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("an HTTP client");
+    let client = client();
     let job = json!({"id": "job-1", "poolInfo": {"poolId": "pool"}});
     let (status, body) = post(&client, &server.url(&format!("/jobs?{V8}")), &job);
     assert_eq!(status, 201, "{body}");
 
-    // PostgreSQL text holds no NUL: a task with one is a client error, never a 500, and
-    // the other tasks of its collection are still added.
+    // PostgreSQL text cannot contain NUL, so a task with one is a client error, never a
+    // 500. The other tasks of its collection are still added.
     let add_url = server.url(&format!("/jobs/job-1/tasks?{V8}"));
     let (status, body) = post(
         &client,

@@ -109,7 +109,7 @@ pub(super) fn explain(args: ExplainArgs) -> Result<(), Failure> {
     emit(&Store::new().explain(filter.plan()))
 }
 
-/// Prints the PostgreSQL query of the List Tasks page the request asks for.
+/// Prints the PostgreSQL query of the List Tasks page of the request.
 pub(super) fn sql(args: SqlArgs) -> Result<(), Failure> {
     let request = &args.request;
     let pairs = collect(

@@ -78,7 +78,7 @@ pub struct PropertyDef {
 
 impl PartialEq for PropertyDef {
     /// Two definitions are equal when they are the same entry of one schema's table. The
-    /// path tells apart entries of the task and job tables that share an `id`.
+    /// path distinguishes entries of the task and job tables that share an `id`.
     fn eq(&self, other: &Self) -> bool {
         self.id == other.id && self.path == other.path
     }

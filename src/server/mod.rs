@@ -68,7 +68,7 @@ pub enum StartError {
     Config(ConfigError),
     /// The database could not be opened, read or written.
     Storage(StorageError),
-    /// A job could not be imported: its file could not be read or holds invalid tasks,
+    /// A job could not be imported: its file could not be read or contains invalid tasks,
     /// or the job exists.
     Import(String),
     /// The listen address could not be bound, or serving failed.
@@ -93,8 +93,9 @@ impl std::error::Error for StartError {}
 
 impl Server {
     /// Opens the database, loads every job and its tasks into memory, imports the jobs of
-    /// [`Config::imports`], adds the demo job to a new database when the configuration asks
-    /// for it and imports none, and binds the listen address.
+    /// [`Config::imports`], and binds the listen address. It adds the demo job when the
+    /// database has no job and the configuration enables it, imports none and keeps tasks
+    /// in the data directory rather than PostgreSQL.
     ///
     /// # Errors
     ///

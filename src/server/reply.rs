@@ -211,8 +211,8 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Response {
     with_json_type((status, Json(body)).into_response())
 }
 
-/// A response whose body is JSON text written elsewhere, such as a List Tasks page that
-/// [`crate::engine::Engine::list_text`] wrote from the stored task text.
+/// Returns a response whose body is JSON text written elsewhere, such as a List Tasks
+/// page that [`crate::engine::Engine::list_text`] wrote from the stored task text.
 pub(crate) fn json_text(status: StatusCode, body: String) -> Response {
     with_json_type((status, body).into_response())
 }
@@ -230,7 +230,7 @@ pub(crate) fn empty(status: StatusCode) -> Response {
     status.into_response()
 }
 
-/// A 200 response with a job or task as its body and the entity's `ETag` and
+/// Returns a 200 response with a job or task as its body and the entity's `ETag` and
 /// `Last-Modified` headers, as Get Job and Get Task send them.
 pub(crate) fn entity(body: Value, entity: &Value) -> Response {
     let mut response = json(StatusCode::OK, body);
@@ -238,7 +238,7 @@ pub(crate) fn entity(body: Value, entity: &Value) -> Response {
     response
 }
 
-/// A 201 Created response for a new job or task, with its `ETag`, `Last-Modified`,
+/// Returns a 201 Created response for a new job or task, with its `ETag`, `Last-Modified`,
 /// `Location` and `DataServiceId` headers.
 pub(crate) fn created(entity: &Value) -> Response {
     let mut response = empty(StatusCode::CREATED);

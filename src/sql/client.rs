@@ -27,7 +27,7 @@ pub enum ClientError {
     Database(tokio_postgres::Error),
     /// A task id, ignoring case, is already in the job.
     TaskIdDuplicate,
-    /// The database schema is newer than this build knows.
+    /// The database schema is newer than this build supports.
     SchemaTooNew {
         /// The version recorded in the database.
         found: i32,

@@ -137,7 +137,7 @@ fn leaf(predicate: &Predicate, params: &mut Params) -> Condition {
     column.test(&test, params)
 }
 
-/// `id` is never null, and its column holds the folded id.
+/// `id` is never null, and its column contains the folded id.
 fn id_leaf(test: &Test, params: &mut Params) -> Condition {
     match test {
         Test::IsNull => Condition::Const(false),
@@ -340,7 +340,7 @@ impl Column {
             ColumnType::Text => Param::TextList(
                 compatible
                     .filter_map(|value| match value {
-                        // No stored text has a NUL, as `compare_before_nul` says.
+                        // No stored text has a NUL, as `compare_before_nul` explains.
                         Value::Str(text) if !text.contains('\0') => Some(text.clone()),
                         _ => None,
                     })
