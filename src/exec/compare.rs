@@ -28,6 +28,19 @@ pub(crate) enum Scalar<'a> {
     Ticks(i64),
 }
 
+impl<'a> Scalar<'a> {
+    /// Borrows a converted value, such as one read from a task's JSON.
+    pub(crate) fn of(value: &'a Value) -> Scalar<'a> {
+        match value {
+            Value::Str(text) => Scalar::Str(text),
+            Value::Int(number) => Scalar::Int(*number),
+            Value::Double(number) => Scalar::Double(*number),
+            Value::Bool(flag) => Scalar::Bool(*flag),
+            Value::Ticks(ticks) => Scalar::Ticks(*ticks),
+        }
+    }
+}
+
 /// 2^63, the first double above every i64.
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 

@@ -10,6 +10,7 @@ use crate::plan::{Predicate, Test, Value};
 use crate::schema::{PropertyDef, PropertyType};
 use crate::store::{Labels, Slot, Store, prefix_end};
 use crate::syntax::CompareOp;
+use crate::task::stored_value;
 
 /// A predicate with its strings folded and the way the store serves it.
 #[derive(Clone, Debug)]
@@ -44,7 +45,7 @@ pub(crate) enum Access {
     /// An enum or Boolean property: the union of the bitmaps of the matching values, and of
     /// the rows without a value when `null` is set.
     Bitmap { codes: Vec<usize>, null: bool },
-    /// `eq null` or `ne null` on a column or ordered index: its bitmap of present rows.
+    /// `eq null` or `ne null` on an ordered index: its bitmap of present rows.
     Presence,
     /// A comparison or `in` on an ordered index: the rows whose values are in `ranges`
     /// (sorted and disjoint), or the other rows with `negate`.
@@ -52,7 +53,7 @@ pub(crate) enum Access {
         ranges: Vec<RangeInclusive<i64>>,
         negate: bool,
     },
-    /// Any other test on a column: test each candidate's value.
+    /// A test on a property without an index: read each candidate's value from its JSON.
     Scan,
 }
 
@@ -65,7 +66,7 @@ impl Leaf {
             Slot::Id => id_access(&test),
             Slot::Bitmap(index) => bitmap_access(index.labels(), &test),
             Slot::Ordered(_) => ordered_access(property.ty, &test),
-            _ => column_access(property.ty, &test),
+            Slot::Stored => stored_access(property.ty, &test),
         };
         Leaf {
             property,
@@ -115,6 +116,11 @@ impl Leaf {
             (Access::Ordered { ranges, negate }, Slot::Ordered(index)) => {
                 let inside = index.get(row).is_some_and(|value| in_ranges(ranges, value));
                 inside != *negate
+            }
+            (_, Slot::Stored) => {
+                let json = store.task_at(row);
+                let value = json.and_then(|json| stored_value(json, self.property));
+                compare::test_matches(&self.test, value.as_ref().map(Scalar::of))
             }
             _ => compare::test_matches(&self.test, row_value(store, self.property, row)),
         }
@@ -296,15 +302,16 @@ impl Leaf {
     }
 }
 
-/// Returns the value of a property for a row, read from its column or index.
+/// Returns the value of a property for a row, read from its index, or `None` for a
+/// property without one.
 pub(crate) fn row_value<'s>(
     store: &'s Store,
     property: &PropertyDef,
     row: u32,
 ) -> Option<Scalar<'s>> {
     match store.slot(property) {
-        Slot::Unheld => None,
-        Slot::Id => store.row(row).map(|row| Scalar::Str(&row.folded_id)),
+        Slot::Unheld | Slot::Stored => None,
+        Slot::Id => store.folded_id_at(row).map(Scalar::Str),
         Slot::Bitmap(index) => match (index.labels(), index.code_of(row)?) {
             (Labels::Enum(values), code) => values.get(code).map(|value| Scalar::Str(value)),
             (Labels::Boolean, code) => Some(Scalar::Bool(code == 1)),
@@ -316,23 +323,14 @@ pub(crate) fn row_value<'s>(
                 _ => Scalar::Int(value),
             })
         }
-        Slot::Int32(column) => column.get(row).map(|value| Scalar::Int(value.into())),
-        Slot::Int64(column) => column.get(row).map(Scalar::Int),
-        Slot::Ticks(column) => column.get(row).map(Scalar::Ticks),
-        Slot::Double(column) => column.get(row).map(Scalar::Double),
-        Slot::Text(column) => column.get(row).map(Scalar::Str),
     }
 }
 
-/// Returns the rows with a value for a column or an ordered index.
+/// Returns the rows with a value for an ordered index.
 fn present_rows(slot: &Slot) -> Option<&RoaringBitmap> {
     match slot {
         Slot::Ordered(index) => Some(index.present()),
-        Slot::Int32(column) => Some(column.present()),
-        Slot::Int64(column) | Slot::Ticks(column) => Some(column.present()),
-        Slot::Double(column) => Some(column.present()),
-        Slot::Text(column) => Some(column.present()),
-        Slot::Unheld | Slot::Id | Slot::Bitmap(_) => None,
+        Slot::Unheld | Slot::Id | Slot::Bitmap(_) | Slot::Stored => None,
     }
 }
 
@@ -457,9 +455,8 @@ fn ordered_access(ty: PropertyType, test: &Test) -> Access {
     }
 }
 
-fn column_access(ty: PropertyType, test: &Test) -> Access {
+fn stored_access(ty: PropertyType, test: &Test) -> Access {
     match test {
-        Test::IsNull | Test::IsNotNull => Access::Presence,
         Test::Compare(op, value) if !compare::compatible(ty, value) => {
             Access::Constant(*op == CompareOp::Ne)
         }

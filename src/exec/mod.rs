@@ -1,7 +1,7 @@
 //! Query execution: runs a [`Plan`] over a [`Store`] for List Tasks pages and counts.
 //!
-//! A plan is first bound to the store: each predicate is paired with the index or column
-//! that serves it (see [`Store::explain`]). Evaluation then narrows a candidate bitmap,
+//! A plan is first bound to the store: each predicate is paired with the index that serves
+//! it, or with a read of the property from each task's JSON (see [`Store::explain`]). Evaluation then narrows a candidate bitmap,
 //! starting from every live row:
 //!
 //! - `and` evaluates its children in order of cost, each within the rows the earlier ones
@@ -9,7 +9,7 @@
 //! - `or` evaluates each child within the rows no earlier child matched;
 //! - `not` is the candidates minus what its child matches within them.
 //!
-//! A leaf over an index combines bitmaps. A leaf over a column, or one whose index would
+//! A leaf over an index combines bitmaps. A leaf without an index, or one whose index would
 //! return far more rows than there are candidates, tests the candidates one by one.
 //!
 //! Semantics: values compare ignoring case. A task without a value passes only `eq null`

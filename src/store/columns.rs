@@ -1,9 +1,8 @@
-//! Columns: the value of one scalar property for every row, for properties that have no
-//! index of their own and are evaluated by scanning candidate rows.
+//! Columns: one value for every row. Numbers serve the ordered indexes' tests of single
+//! rows; strings hold each task's JSON and folded id.
 //!
-//! Each column has a `present` bitmap of the rows that have a value, which also serves
-//! `eq null` and `ne null` without a scan. A column allocates nothing until the first value
-//! arrives, so a property that no task has costs nothing per task.
+//! Each column has a `present` bitmap of the rows that have a value. A column allocates
+//! nothing until the first value arrives.
 
 use std::collections::HashMap;
 
@@ -68,24 +67,34 @@ const LENGTH_BITS: u32 = 24;
 const LONG: u64 = (1 << LENGTH_BITS) - 1;
 
 /// The first arena offset that no longer fits in a packed span.
-const MAX_OFFSET: usize = 1 << (64 - LENGTH_BITS);
+const MAX_OFFSET: u64 = 1 << (64 - LENGTH_BITS);
+
+/// Bytes of one arena chunk. A value never spans two chunks, so the arena grows a chunk at
+/// a time instead of copying itself to twice its size, which would briefly need three
+/// times the text's memory. Values of this size or more go to the side table.
+const CHUNK: usize = 4 << 20;
 
 /// Arena bytes held by replaced values before [`StringColumn`] considers compacting.
 const MIN_GARBAGE: usize = 1 << 20;
 
-/// A column of strings, stored back to back in one arena, indexed by row.
+/// A column of strings, stored back to back in an arena of fixed-size chunks, indexed by
+/// row.
 ///
 /// Each row costs an 8-byte span that packs a 40-bit arena offset and a 24-bit length,
-/// plus the string's bytes. That avoids one heap allocation per value. Values of 16 MiB
-/// or more, and values past a 1 TiB arena, go to a side table instead. Replacing or
-/// removing a value leaves its bytes in the arena as garbage until garbage outweighs live
-/// bytes, when the arena is rebuilt.
+/// plus the string's bytes. That avoids one heap allocation per value. Values of 4 MiB or
+/// more, and values past a 1 TiB arena, go to a side table instead. Replacing or removing
+/// a value leaves its bytes in the arena as garbage until garbage outweighs live bytes,
+/// when the arena is rebuilt.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StringColumn {
-    arena: String,
+    /// Chunks of `CHUNK` bytes of capacity; the offset of a byte is its chunk's index times
+    /// `CHUNK` plus its position in the chunk.
+    chunks: Vec<String>,
     spans: Vec<u64>,
     long: HashMap<u32, Box<str>>,
     present: RoaringBitmap,
+    /// Bytes of the chunks written so far, live and garbage.
+    used: usize,
     garbage: usize,
 }
 
@@ -95,12 +104,14 @@ impl StringColumn {
             return None;
         }
         let span = *self.spans.get(row as usize)?;
-        let length = span & LONG;
-        if length == LONG {
+        let length = (span & LONG) as usize;
+        if length == LONG as usize {
             return self.long.get(&row).map(|value| &**value);
         }
-        let start = (span >> LENGTH_BITS) as usize;
-        self.arena.get(start..start + length as usize)
+        let offset = (span >> LENGTH_BITS) as usize;
+        let chunk = self.chunks.get(offset / CHUNK)?;
+        let start = offset % CHUNK;
+        chunk.get(start..start + length)
     }
 
     pub(crate) fn set(&mut self, row: u32, value: &str) {
@@ -109,15 +120,34 @@ impl StringColumn {
         if index >= self.spans.len() {
             self.spans.resize(index + 1, 0);
         }
-        let start = self.arena.len();
-        self.spans[index] = if (value.len() as u64) < LONG && start < MAX_OFFSET {
-            self.arena.push_str(value);
-            (start as u64) << LENGTH_BITS | value.len() as u64
-        } else {
-            self.long.insert(row, value.into());
-            LONG
+        self.spans[index] = match self.push(value) {
+            Some(offset) => offset << LENGTH_BITS | value.len() as u64,
+            None => {
+                self.long.insert(row, value.into());
+                LONG
+            }
         };
         self.present.insert(row);
+    }
+
+    /// Appends a value to the arena and returns its offset, or `None` when it belongs in
+    /// the side table.
+    fn push(&mut self, value: &str) -> Option<u64> {
+        if value.len() >= CHUNK {
+            return None;
+        }
+        let room = self.chunks.last().map_or(0, |chunk| CHUNK - chunk.len());
+        if room < value.len() {
+            self.chunks.push(String::with_capacity(CHUNK));
+        }
+        let index = self.chunks.len() - 1;
+        let offset = (index * CHUNK + self.chunks[index].len()) as u64;
+        if offset + value.len() as u64 > MAX_OFFSET {
+            return None;
+        }
+        self.chunks[index].push_str(value);
+        self.used += value.len();
+        Some(offset)
     }
 
     pub(crate) fn clear(&mut self, row: u32) {
@@ -130,38 +160,41 @@ impl StringColumn {
         } else {
             self.garbage += length as usize;
         }
-        if self.garbage > MIN_GARBAGE && self.garbage > self.arena.len() / 2 {
+        if self.garbage > MIN_GARBAGE && self.garbage > self.used / 2 {
             self.compact();
         }
-    }
-
-    /// Returns the rows that have a value.
-    pub(crate) fn present(&self) -> &RoaringBitmap {
-        &self.present
     }
 
     /// Returns the heap bytes the column uses, an estimate for the bitmap and side table.
     pub(crate) fn heap_size(&self) -> usize {
         let long: usize = self.long.values().map(|value| value.len() + 32).sum();
-        self.arena.capacity() + self.spans.capacity() * 8 + long + self.present.serialized_size()
+        let chunks: usize = self.chunks.iter().map(String::capacity).sum();
+        chunks + self.spans.capacity() * 8 + long + self.present.serialized_size()
     }
 
-    /// Copies the live values into a new arena, dropping the garbage.
+    /// Copies the live values into new chunks, dropping the garbage.
     fn compact(&mut self) {
-        let mut arena = String::with_capacity(self.arena.len() - self.garbage);
-        for row in &self.present {
-            let span = &mut self.spans[row as usize];
-            let length = *span & LONG;
+        let present = std::mem::take(&mut self.present);
+        let mut compacted = StringColumn {
+            spans: std::mem::take(&mut self.spans),
+            long: std::mem::take(&mut self.long),
+            ..StringColumn::default()
+        };
+        for row in &present {
+            let span = compacted.spans[row as usize];
+            let length = span & LONG;
             if length == LONG {
                 continue;
             }
-            let start = (*span >> LENGTH_BITS) as usize;
-            let value = &self.arena[start..start + length as usize];
-            *span = (arena.len() as u64) << LENGTH_BITS | length;
-            arena.push_str(value);
+            let offset = (span >> LENGTH_BITS) as usize;
+            let start = offset % CHUNK;
+            let value = &self.chunks[offset / CHUNK][start..start + length as usize];
+            // The value fitted before, at a higher offset, so it fits again.
+            let offset = compacted.push(value).unwrap_or_default();
+            compacted.spans[row as usize] = offset << LENGTH_BITS | length;
         }
-        self.arena = arena;
-        self.garbage = 0;
+        compacted.present = present;
+        *self = compacted;
     }
 }
 
@@ -192,7 +225,7 @@ mod tests {
         assert_eq!(column.get(1), None);
         column.clear(2);
         assert_eq!(column.get(2), None);
-        assert_eq!(column.present().len(), 1);
+        assert_eq!(column.present.len(), 1);
     }
 
     #[test]
@@ -205,18 +238,31 @@ mod tests {
         column.set(2, &big);
         column.clear(2);
         assert_eq!(column.garbage, 0);
-        assert_eq!(column.arena.len(), "keep".len() + "small".len());
+        assert_eq!(column.used, "keep".len() + "small".len());
         assert_eq!(column.get(0), Some("keep"));
         assert_eq!(column.get(1), Some("small"));
     }
 
     #[test]
+    fn string_column_starts_a_chunk_for_a_value_that_does_not_fit() {
+        let mut column = StringColumn::default();
+        let half = "y".repeat(CHUNK / 2 + 1);
+        for row in 0..3 {
+            column.set(row, &half);
+        }
+        column.set(3, "z");
+        assert_eq!(column.chunks.len(), 3);
+        assert!((0..3).all(|row| column.get(row) == Some(half.as_str())));
+        assert_eq!(column.get(3), Some("z"));
+    }
+
+    #[test]
     fn string_column_keeps_long_values_aside() {
         let mut column = StringColumn::default();
-        let long = "ü".repeat(LONG as usize / 2 + 1);
+        let long = "ü".repeat(CHUNK / 2);
         column.set(3, &long);
         assert_eq!(column.get(3), Some(long.as_str()));
-        assert!(column.arena.is_empty());
+        assert!(column.chunks.is_empty());
         column.clear(3);
         assert!(column.long.is_empty());
     }

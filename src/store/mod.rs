@@ -6,20 +6,23 @@
 //!
 //! | property | structure | estimated cost per task with a value |
 //! |---|---|---|
-//! | `id` | `ids.rs`: B-tree of folded ids | about 30 bytes plus the id |
+//! | `id` | `ids.rs`: B-tree of folded ids, and a column of them by row | about 60 bytes |
 //! | enum and Boolean | `bitmap.rs`: a roaring bitmap per value | at most about 2 bytes |
 //! | List Tasks filter table: `executionInfo/exitCode`, date-times | `ordered.rs` | 20 bytes |
-//! | other strings | `columns.rs`: arena and 8-byte span | 8 bytes plus the string |
-//! | other numbers, date-times and durations | `columns.rs`: vector | 4 or 8 bytes |
+//! | any other scalar | none: read from the task's JSON when a filter tests it | 0 |
 //!
-//! Every column and ordered index also has a bitmap of the rows with a value, which costs at
-//! most about 2 bytes per present row. Columns of properties no task has cost nothing. Each
-//! task also keeps its compact JSON (one allocation of its length) and a 32-byte row slot.
+//! Every ordered index also has a bitmap of the rows with a value, which costs at most
+//! about 2 bytes per present row. Each task keeps its compact JSON in a column of text
+//! chunks, at 8 bytes per task beyond the text.
 //!
-//! `examples/store_scale.rs` measures this on tasks shaped like real List Tasks output, with
-//! 590 bytes of JSON each. On a 2-core Xeon VM the process held 973 MB after loading 1M
-//! tasks and 9.5 GB after loading 10M. That is about 1 KB per task, of which the JSON is
-//! 60%. Loading took 10 to 15 microseconds per task.
+//! Only the documented filter properties of List Tasks and the enums get an index, because
+//! an index per scalar would cost more than the text it repeats: tasks as Batch returns
+//! them carry hundreds of bytes of urls, paths and command lines. A filter on any other
+//! property, such as `nodeInfo/poolId eq 'pool'` in extended mode, reads that property
+//! from the JSON of each candidate task, as a database reads an unindexed column.
+//!
+//! `examples/store_scale.rs` and `examples/compare` measure the memory; BENCHMARKS.md has
+//! the figures.
 //!
 //! Get Task Counts are counters updated by every insert, replace and remove. Queries are in
 //! [`crate::exec`].
@@ -33,12 +36,13 @@ mod ordered;
 pub use counts::TaskCounts;
 
 pub(crate) use bitmap::{BitmapIndex, Labels};
-pub(crate) use columns::{NumberColumn, StringColumn};
 pub(crate) use ids::{IdIndex, prefix_end};
 pub(crate) use ordered::OrderedIndex;
 
+use columns::StringColumn;
+
 use std::io::BufRead;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use roaring::RoaringBitmap;
 
@@ -48,12 +52,9 @@ use crate::plan::Value;
 use crate::schema::{self, PropertyDef, PropertyType};
 use crate::task::{TaskRecord, duplicate_id, read_tasks};
 
-/// Bytes of the reference counts in front of each `Arc<str>` folded id.
-const ARC_COUNTS: usize = 16;
-
-/// Estimated bytes of an id index entry: a 16-byte key and a 4-byte row in a B-tree node
+/// Estimated bytes of an id index entry: a 24-byte key and a 4-byte row in a B-tree node
 /// about two-thirds full.
-const ID_ENTRY: usize = 30;
+const ID_ENTRY: usize = 42;
 
 /// Tasks with their indexes, ready for queries.
 ///
@@ -72,7 +73,12 @@ const ID_ENTRY: usize = 30;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Store {
-    rows: Vec<Option<Row>>,
+    /// The compact JSON of each task, by row.
+    json: StringColumn,
+    /// The folded id of each task, by row.
+    folded_ids: StringColumn,
+    /// One past the highest row number given out, live or free.
+    row_limit: u64,
     free: Vec<u32>,
     live: RoaringBitmap,
     ids: IdIndex,
@@ -81,17 +87,10 @@ pub struct Store {
     counts: TaskCounts,
 }
 
-/// The parts of a task that its row keeps besides the indexed values.
-#[derive(Clone, Debug)]
-pub(crate) struct Row {
-    pub(crate) folded_id: Arc<str>,
-    pub(crate) json: Box<str>,
-}
-
 /// The structure that stores one property's values.
 #[derive(Clone, Debug)]
 pub(crate) enum Slot {
-    /// Objects, arrays and paths inside arrays, which the store does not hold.
+    /// Objects, arrays and paths inside arrays, which filters do not compare.
     Unheld,
     /// The task id, held by the id index.
     Id,
@@ -99,16 +98,8 @@ pub(crate) enum Slot {
     Bitmap(BitmapIndex),
     /// An integer or date-time property of the List Tasks filter table.
     Ordered(OrderedIndex),
-    /// Other Int32 properties.
-    Int32(NumberColumn<i32>),
-    /// Other Int64 properties.
-    Int64(NumberColumn<i64>),
-    /// Other date-time and duration properties, in ticks.
-    Ticks(NumberColumn<i64>),
-    /// Double properties.
-    Double(NumberColumn<f64>),
-    /// Other string properties, folded.
-    Text(StringColumn),
+    /// Any other scalar property, read from the task's JSON.
+    Stored,
 }
 
 impl Slot {
@@ -128,12 +119,8 @@ impl Slot {
             PropertyType::Int32 | PropertyType::Int64 | PropertyType::DateTime if filterable => {
                 Slot::Ordered(OrderedIndex::default())
             }
-            PropertyType::Int32 => Slot::Int32(NumberColumn::default()),
-            PropertyType::Int64 => Slot::Int64(NumberColumn::default()),
-            PropertyType::DateTime | PropertyType::Duration => Slot::Ticks(NumberColumn::default()),
-            PropertyType::Double => Slot::Double(NumberColumn::default()),
-            PropertyType::String => Slot::Text(StringColumn::default()),
             PropertyType::Object | PropertyType::Array => Slot::Unheld,
+            _ => Slot::Stored,
         }
     }
 
@@ -151,48 +138,25 @@ impl Slot {
             (Slot::Ordered(index), Value::Int(number) | Value::Ticks(number)) => {
                 index.set(row, *number)
             }
-            (Slot::Int32(column), Value::Int(number)) => {
-                if let Ok(number) = i32::try_from(*number) {
-                    column.set(row, number);
-                }
-            }
-            (Slot::Int64(column), Value::Int(number)) => column.set(row, *number),
-            (Slot::Ticks(column), Value::Ticks(ticks)) => column.set(row, *ticks),
-            (Slot::Double(column), Value::Double(number)) => column.set(row, *number),
-            (Slot::Text(column), Value::Str(text)) => column.set(row, text),
             _ => {}
         }
     }
 
     fn clear(&mut self, row: u32) {
         match self {
-            Slot::Unheld | Slot::Id => {}
+            Slot::Unheld | Slot::Id | Slot::Stored => {}
             Slot::Bitmap(index) => {
                 index.clear(row);
             }
             Slot::Ordered(index) => index.clear(row),
-            Slot::Int32(column) => {
-                column.clear(row);
-            }
-            Slot::Int64(column) | Slot::Ticks(column) => {
-                column.clear(row);
-            }
-            Slot::Double(column) => {
-                column.clear(row);
-            }
-            Slot::Text(column) => column.clear(row),
         }
     }
 
     fn heap_size(&self) -> usize {
         match self {
-            Slot::Unheld | Slot::Id => 0,
+            Slot::Unheld | Slot::Id | Slot::Stored => 0,
             Slot::Bitmap(index) => index.heap_size(),
             Slot::Ordered(index) => index.heap_size(),
-            Slot::Int32(column) => column.heap_size(),
-            Slot::Int64(column) | Slot::Ticks(column) => column.heap_size(),
-            Slot::Double(column) => column.heap_size(),
-            Slot::Text(column) => column.heap_size(),
         }
     }
 }
@@ -207,7 +171,9 @@ impl Store {
     /// Creates an empty store.
     pub fn new() -> Store {
         Store {
-            rows: Vec::new(),
+            json: StringColumn::default(),
+            folded_ids: StringColumn::default(),
+            row_limit: 0,
             free: Vec::new(),
             live: RoaringBitmap::new(),
             ids: IdIndex::default(),
@@ -278,7 +244,7 @@ impl Store {
     /// Returns the JSON of the task with this id, ignoring case.
     pub fn get(&self, id: &str) -> Option<&str> {
         let row = self.ids.get(&fold_case(id))?;
-        self.row(row).map(|row| &*row.json)
+        self.json.get(row)
     }
 
     /// Returns the number of tasks.
@@ -297,17 +263,12 @@ impl Store {
     }
 
     /// Returns an estimate of the heap bytes the store uses. Bitmaps are counted at their
-    /// serialized size, and allocator overhead and spare B-tree room are ignored.
+    /// serialized size, the id index at an estimate per entry.
     pub fn heap_size(&self) -> usize {
-        let rows: usize = self
-            .rows
-            .iter()
-            .flatten()
-            .map(|row| row.json.len() + row.folded_id.len() + ARC_COUNTS + ID_ENTRY)
-            .sum();
         let slots: usize = self.slots.iter().map(Slot::heap_size).sum();
-        self.rows.capacity() * size_of::<Option<Row>>()
-            + rows
+        self.json.heap_size()
+            + self.folded_ids.heap_size()
+            + self.ids.len() * ID_ENTRY
             + slots
             + self.live.serialized_size()
             + self.free.capacity() * 4
@@ -315,17 +276,17 @@ impl Store {
 
     /// Returns the JSON of the task in a row, such as a row of [`Store::evaluate`].
     pub fn task_at(&self, row: u32) -> Option<&str> {
-        self.row(row).map(|row| &*row.json)
+        self.json.get(row)
     }
 
     /// Returns the folded id of the task in a row.
     pub fn folded_id_at(&self, row: u32) -> Option<&str> {
-        self.row(row).map(|row| &*row.folded_id)
+        self.folded_ids.get(row)
     }
 
     /// Returns one past the highest row number given out, live or free.
     pub(crate) fn row_limit(&self) -> usize {
-        self.rows.len()
+        self.row_limit as usize
     }
 
     pub(crate) fn live(&self) -> &RoaringBitmap {
@@ -349,10 +310,6 @@ impl Store {
         }
     }
 
-    pub(crate) fn row(&self, row: u32) -> Option<&Row> {
-        self.rows.get(row as usize)?.as_ref()
-    }
-
     /// Adds a record whose id must be new. The error for a duplicate names `line`.
     fn add_unique(&mut self, line: usize, record: TaskRecord, bulk: bool) -> Result<(), Error> {
         if self.ids.get(record.folded_id()).is_some() {
@@ -374,20 +331,17 @@ impl Store {
                 slot.set(row, value, bulk);
             }
         }
-        let folded_id: Arc<str> = Arc::from(folded_id);
-        self.ids.insert(Arc::clone(&folded_id), row);
-        self.rows[row as usize] = Some(Row {
-            folded_id,
-            json: json.into_boxed_str(),
-        });
+        self.ids.insert(&folded_id, row);
+        self.folded_ids.set(row, &folded_id);
+        self.json.set(row, &json);
         self.live.insert(row);
         Ok(row)
     }
 
     fn remove_row(&mut self, row: u32) {
-        let Some(removed) = self.rows.get_mut(row as usize).and_then(Option::take) else {
+        if !self.live.contains(row) {
             return;
-        };
+        }
         let state = self.label("state", row);
         let result = self.label("executionInfo/result", row);
         self.counts.tally(state, result, false);
@@ -395,7 +349,11 @@ impl Store {
         for slot in &mut self.slots {
             slot.clear(row);
         }
-        self.ids.remove(&removed.folded_id);
+        if let Some(folded_id) = self.folded_ids.get(row) {
+            self.ids.remove(folded_id);
+        }
+        self.folded_ids.clear(row);
+        self.json.clear(row);
         self.live.remove(row);
         self.free.push(row);
     }
@@ -405,11 +363,11 @@ impl Store {
         if let Some(row) = self.free.pop() {
             return Ok(row);
         }
-        let row = u32::try_from(self.rows.len()).map_err(|_| {
+        let row = u32::try_from(self.row_limit).map_err(|_| {
             let max = 1 << 32;
             Error::whole(ErrorKind::StoreFull { max }, Parameter::Tasks, "")
         })?;
-        self.rows.push(None);
+        self.row_limit += 1;
         Ok(row)
     }
 
@@ -473,10 +431,6 @@ mod tests {
                     Value::Int(n) | Value::Ticks(n) => index.get(row) == Some(*n),
                     _ => false,
                 },
-                Slot::Text(column) => match value {
-                    Value::Str(text) => column.get(row) == Some(text.as_str()),
-                    _ => false,
-                },
                 _ => false,
             })
             .collect()
@@ -519,7 +473,6 @@ mod tests {
             rows_with(&store, "executionInfo/exitCode", &Value::Int(2)),
             [0]
         );
-        assert!(rows_with(&store, "commandLine", &Value::Str("x".into())).is_empty());
         let Slot::Ordered(created) = store.slot(schema::lookup("creationTime").expect("property"))
         else {
             panic!("creationTime has an ordered index");
@@ -559,7 +512,7 @@ mod tests {
         store.insert(record(r#"{"id":"c"}"#)).expect("insert c");
         assert_eq!(store.folded_id_at(0), Some("c"));
         assert_eq!(store.len(), 2);
-        assert_eq!(store.rows.len(), 2);
+        assert_eq!(store.row_limit(), 2);
     }
 
     #[test]

@@ -271,7 +271,7 @@ impl<'de> MemberSeed<'_, 'de> {
 
 /// A JSON scalar as the parser reads it.
 #[derive(Clone, Copy)]
-enum Scalar<'a> {
+pub(super) enum Scalar<'a> {
     Str(&'a str),
     Signed(i64),
     Unsigned(u64),
@@ -281,7 +281,7 @@ enum Scalar<'a> {
 
 /// Converts a scalar to the property's type as `super::convert` does, or `None` where that
 /// returns an error.
-fn convert(ty: PropertyType, value: Scalar) -> Option<Value> {
+pub(super) fn convert(ty: PropertyType, value: Scalar) -> Option<Value> {
     let converted = match (ty, value) {
         (PropertyType::String, Scalar::Str(text)) => Value::Str(fold_case(text)),
         (PropertyType::Enum(allowed), Scalar::Str(text)) => {

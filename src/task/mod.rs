@@ -9,8 +9,10 @@
 
 mod fast;
 mod load;
+mod stored;
 
 pub use load::{load_tasks, load_tasks_from_reader, read_tasks};
+pub(crate) use stored::stored_value;
 
 use std::sync::OnceLock;
 
