@@ -1,6 +1,7 @@
 //! Response bodies: List Tasks pages with `$select`/`$expand` projection and api-version
 //! shaping, Get Task Counts, and Batch error bodies.
 
+mod members;
 mod shape;
 
 pub use shape::{Projection, select_names, select_names_in};

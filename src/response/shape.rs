@@ -1,11 +1,9 @@
 //! Task projection: `$select`, `$expand=stats` and the api-version's view of a task.
 
-use std::borrow::Cow;
-use std::fmt;
-
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{self, IgnoredAny};
 use serde_json::{Map, Value};
+
+use super::members::{Items, Malformed, Member, Members};
 
 use crate::error::{Error, ErrorKind, Parameter};
 use crate::schema::{self, Schema};
@@ -128,63 +126,56 @@ impl Projection {
     /// as `serde_json::to_string(&self.apply(task))` writes it when the stored text is
     /// compact JSON as serde_json writes it, which the store keeps.
     ///
-    /// Members are parsed only as far as reshaping needs, borrowing the text: a member is
-    /// copied as it is unless the api-version lacks one of its nested properties. Errors
-    /// are the text's JSON syntax errors.
+    /// A scanner splits the text into members, borrowing it: a member is copied as it is
+    /// unless the api-version lacks one of its nested properties, and with `$select` the
+    /// scan stops once every selected member is written. So the text must not repeat a
+    /// member name, which serde_json's output never does. Errors are the text's JSON
+    /// syntax errors.
     pub fn write_text(&self, task: &str, out: &mut String) -> Result<(), serde_json::Error> {
-        let TopLevel(members) = serde_json::from_str(task)?;
-        let kept = unique_members(&members, |name| self.wants(name) && self.has(name));
-        out.push('{');
-        for (index, (name, raw)) in kept.into_iter().enumerate() {
-            if index > 0 {
-                out.push(',');
-            }
-            push_key(out, name);
-            self.write_shaped(name, raw, out)?;
+        let start = out.len();
+        if self.write_task(task, out).is_err() {
+            out.truncate(start);
+            // The scanner checks the structure only, so serde_json names the error. Valid
+            // JSON that is not an object gets a general error.
+            return Err(serde_json::from_str::<IgnoredAny>(task)
+                .err()
+                .unwrap_or_else(|| de::Error::custom("the stored task is not a JSON object")));
         }
-        out.push('}');
         Ok(())
     }
 
-    /// Appends a stored value as [`Projection::shape`] shapes it, copying every part that
-    /// needs no change.
-    fn write_shaped(
-        &self,
-        path: &str,
-        raw: &RawValue,
-        out: &mut String,
-    ) -> Result<(), serde_json::Error> {
-        let text = raw.get();
-        if self.reshaped.binary_search(&path).is_err() {
-            out.push_str(text);
-            return Ok(());
-        }
-        if text.starts_with('{') {
-            let TopLevel(members) = serde_json::from_str(text)?;
-            let kept = unique_members(&members, |name| self.has(&format!("{path}/{name}")));
-            out.push('{');
-            for (index, (name, child)) in kept.into_iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                push_key(out, name);
-                self.write_shaped(&format!("{path}/{name}"), child, out)?;
+    fn write_task(&self, task: &str, out: &mut String) -> Result<(), Malformed> {
+        // Stored text has no repeated names, so once every selected name is written the
+        // rest of the task can be skipped.
+        let selected = self.select.as_ref().map(|names| {
+            let stats = self.expand_stats && !names.iter().any(|name| name == "stats");
+            names.len() + usize::from(stats)
+        });
+        let mut path = String::new();
+        let mut written = 0;
+        out.push('{');
+        for member in Members::new(task) {
+            let Member { name, value } = member?;
+            if !(self.wants(&name) && self.has(&name)) {
+                continue;
             }
-            out.push('}');
-        } else if text.starts_with('[') {
-            let items: Vec<&RawValue> = serde_json::from_str(text)?;
-            let item_path = format!("{path}[]");
-            out.push('[');
-            for (index, item) in items.into_iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                self.write_shaped(&item_path, item, out)?;
+            if written > 0 {
+                out.push(',');
             }
-            out.push(']');
-        } else {
-            out.push_str(text);
+            push_key(out, &name);
+            path.clear();
+            path.push_str(&name);
+            let paths = Paths {
+                missing: &self.missing,
+                reshaped: &self.reshaped,
+            };
+            write_shaped(paths, &mut path, value, out)?;
+            written += 1;
+            if selected == Some(written) {
+                break;
+            }
         }
+        out.push('}');
         Ok(())
     }
 
@@ -258,23 +249,84 @@ impl Projection {
     }
 }
 
-/// Returns the members that `keep` accepts. A repeated name keeps its first position and
-/// its last value, as serde_json's ordered map does.
-fn unique_members<'a>(
-    members: &'a [(Cow<'a, str>, &'a RawValue)],
-    keep: impl Fn(&str) -> bool,
-) -> Vec<(&'a str, &'a RawValue)> {
-    let mut kept: Vec<(&str, &RawValue)> = Vec::new();
-    for (name, raw) in members {
-        if !keep(name) {
-            continue;
-        }
-        match kept.iter_mut().find(|(known, _)| known == name) {
-            Some((_, value)) => *value = raw,
-            None => kept.push((name, raw)),
+/// The paths that reshaping a value checks: the sorted [`Projection`] lists, or the part of
+/// them under the value being written.
+#[derive(Clone, Copy)]
+struct Paths<'p> {
+    missing: &'p [&'static str],
+    reshaped: &'p [&'static str],
+}
+
+impl<'p> Paths<'p> {
+    /// Returns the paths that start with `prefix`, such as `executionInfo/`: a few at most,
+    /// so the children of one value are checked without searching the whole lists.
+    fn under(self, prefix: &str) -> Paths<'p> {
+        let under = |paths: &'p [&'static str]| {
+            let start = paths.partition_point(|path| *path < prefix);
+            let count = paths[start..]
+                .iter()
+                .take_while(|path| path.starts_with(prefix))
+                .count();
+            &paths[start..start + count]
+        };
+        Paths {
+            missing: under(self.missing),
+            reshaped: under(self.reshaped),
         }
     }
-    kept
+}
+
+/// Appends a stored value as [`Projection::shape`] shapes it, copying every part that needs
+/// no change. `path` is the value's schema path, and is the same on return; `paths` include
+/// every missing and reshaped path under it.
+fn write_shaped(
+    paths: Paths,
+    path: &mut String,
+    text: &str,
+    out: &mut String,
+) -> Result<(), Malformed> {
+    if !paths.reshaped.contains(&path.as_str()) {
+        out.push_str(text);
+        return Ok(());
+    }
+    let parent = path.len();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            path.push('/');
+            let children = paths.under(path);
+            let mut written = 0;
+            out.push('{');
+            for member in Members::new(text) {
+                let Member { name, value } = member?;
+                path.push_str(&name);
+                if !children.missing.contains(&path.as_str()) {
+                    if written > 0 {
+                        out.push(',');
+                    }
+                    push_key(out, &name);
+                    write_shaped(children, path, value, out)?;
+                    written += 1;
+                }
+                path.truncate(parent + 1);
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            path.push_str("[]");
+            let items = paths.under(path);
+            out.push('[');
+            for (index, item) in Items::new(text).enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_shaped(items, path, item?, out)?;
+            }
+            out.push(']');
+        }
+        _ => out.push_str(text),
+    }
+    path.truncate(parent);
+    Ok(())
 }
 
 /// Appends a member name as a JSON string and a colon.
@@ -291,61 +343,6 @@ fn push_key(out: &mut String, name: &str) {
         out.push('"');
     }
     out.push(':');
-}
-
-/// The top-level members of a JSON object in their order, with their values unparsed.
-struct TopLevel<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-/// A member name, borrowed from the text unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a member name")
-    }
-
-    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Borrowed(name)))
-    }
-
-    fn visit_str<E>(self, name: &str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(name.to_owned())))
-    }
-}
-
-impl<'de> Deserialize<'de> for TopLevel<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(TopLevelVisitor)
-    }
-}
-
-struct TopLevelVisitor;
-
-impl<'de> Visitor<'de> for TopLevelVisitor {
-    type Value = TopLevel<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(32));
-        while let Some(Key(name)) = map.next_key()? {
-            let raw: &'de RawValue = map.next_value()?;
-            members.push((name, raw));
-        }
-        Ok(TopLevel(members))
-    }
 }
 
 #[cfg(test)]
