@@ -8,11 +8,14 @@
 //! - Any other whole JSON object is a task, and the lines after it are NDJSON.
 //! - A line that starts with `{` but does not close it opens a multi-line List Tasks body.
 //!
-//! NDJSON and multi-line documents are read one task at a time. A body written on one line
-//! is parsed as a whole first, so it takes memory for the parsed JSON of all its tasks.
+//! NDJSON is read in batches of lines that other threads parse, and multi-line documents
+//! one task at a time. A body written on one line is parsed as a whole first, so it takes
+//! memory for the parsed JSON of all its tasks.
 
 use std::collections::HashSet;
 use std::io::{self, BufRead, Cursor, Read};
+use std::ops::Range;
+use std::sync::mpsc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
@@ -129,30 +132,200 @@ fn is_body(object: &Map<String, Json>) -> bool {
     object.contains_key("value") && !object.contains_key("id")
 }
 
+/// Lines per batch that a parsing thread takes at a time: enough to make handing a batch
+/// over cheap next to parsing it, about 1.3 MB of tasks as Batch returns them.
+const BATCH_LINES: usize = 1024;
+
+/// The maximum number of threads that parse NDJSON besides the one that reads and visits.
+const MAX_PARSERS: usize = 8;
+
+/// NDJSON lines read back to back into one string, with the 1-based line number and byte
+/// range of each line that is not blank.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    lines: Vec<(usize, Range<usize>)>,
+}
+
+/// The tasks of a batch in order, up to and including the first line that failed.
+type Parsed = Vec<(usize, Result<TaskRecord, Error>)>;
+
 /// Reads NDJSON tasks after the first one, which was on line `line`.
-fn read_lines(
-    mut reader: impl BufRead,
-    mut line: usize,
-    visit: &mut Visit,
-) -> Result<usize, Error> {
-    let mut buffer = String::new();
-    let mut count = 0;
-    loop {
-        line += 1;
-        buffer.clear();
-        if read_line(&mut reader, &mut buffer, line)? == 0 {
-            return Ok(count);
+///
+/// Parsing is most of the work of a load, so other threads parse batches of lines while
+/// this one reads the next batches and visits the parsed tasks in line order. The result,
+/// including which error is reported, is the same as parsing one line after another: a
+/// batch's errors are only looked at after every earlier batch was visited, and a read
+/// error only after every line before it.
+fn read_lines(mut reader: impl BufRead, line: usize, visit: &mut Visit) -> Result<usize, Error> {
+    let mut next_line = line + 1;
+    let (batch, end) = read_batch(&mut reader, &mut next_line);
+    let parsers = std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get())
+        .min(MAX_PARSERS);
+    if end != BatchEnd::Full || parsers < 2 {
+        // A short input is not worth starting threads for.
+        let mut count = visit_parsed(parse_batch(batch), visit)?;
+        let mut end = end;
+        while end == BatchEnd::Full {
+            let (batch, batch_end) = read_batch(&mut reader, &mut next_line);
+            count += visit_parsed(parse_batch(batch), visit)?;
+            end = batch_end;
         }
-        let text = buffer.trim();
-        if text.is_empty() {
-            continue;
+        return end.result(count);
+    }
+
+    std::thread::scope(|scope| {
+        let mut pipeline = Pipeline::start(scope, parsers);
+        pipeline.send(batch);
+        let mut end = BatchEnd::Full;
+        let mut count = 0;
+        loop {
+            while end == BatchEnd::Full && pipeline.in_flight() < 2 * parsers {
+                let (batch, batch_end) = read_batch(&mut reader, &mut next_line);
+                pipeline.send(batch);
+                end = batch_end;
+            }
+            let Some(parsed) = pipeline.receive() else {
+                return end.result(count);
+            };
+            count += visit_parsed(parsed, visit)?;
         }
+    })
+}
+
+/// The reason a batch ended.
+#[derive(Debug, PartialEq)]
+enum BatchEnd {
+    /// The batch is full and the input may go on.
+    Full,
+    /// The input ended.
+    Input,
+    /// A line could not be read. The batch contains the lines before it.
+    Failed(Error),
+}
+
+impl BatchEnd {
+    /// Returns the count of tasks read, or the read error once the lines before it are
+    /// visited.
+    fn result(self, count: usize) -> Result<usize, Error> {
+        match self {
+            BatchEnd::Failed(error) => Err(error),
+            BatchEnd::Full | BatchEnd::Input => Ok(count),
+        }
+    }
+}
+
+/// Reads up to [`BATCH_LINES`] non-blank lines.
+fn read_batch(reader: &mut impl BufRead, next_line: &mut usize) -> (Batch, BatchEnd) {
+    let mut batch = Batch::default();
+    while batch.lines.len() < BATCH_LINES {
+        let line = *next_line;
+        let start = batch.text.len();
+        match read_line(reader, &mut batch.text, line) {
+            Ok(0) => return (batch, BatchEnd::Input),
+            Ok(_) => {}
+            Err(error) => {
+                // The line's valid part may have been appended.
+                batch.text.truncate(start);
+                return (batch, BatchEnd::Failed(error));
+            }
+        }
+        *next_line += 1;
+        if !batch.text[start..].trim().is_empty() {
+            batch.lines.push((line, start..batch.text.len()));
+        }
+    }
+    (batch, BatchEnd::Full)
+}
+
+/// Parses the lines of a batch until the first that fails.
+fn parse_batch(batch: Batch) -> Parsed {
+    let mut parsed = Vec::with_capacity(batch.lines.len());
+    for (line, range) in batch.lines {
+        let text = batch.text[range].trim();
         let record = match super::fast::parse_canonical(text) {
-            Some(record) => record,
-            None => parse_line(text, line)?,
+            Some(record) => Ok(record),
+            None => parse_line(text, line),
         };
-        visit(line, record)?;
+        let failed = record.is_err();
+        parsed.push((line, record));
+        if failed {
+            break;
+        }
+    }
+    parsed
+}
+
+/// Passes the parsed tasks to `visit` in order and returns how many it took, or the
+/// first error.
+fn visit_parsed(parsed: Parsed, visit: &mut Visit) -> Result<usize, Error> {
+    let mut count = 0;
+    for (line, record) in parsed {
+        visit(line, record?)?;
         count += 1;
+    }
+    Ok(count)
+}
+
+/// Parsing threads, each with a queue of batches in and a queue of parsed batches out.
+/// Batches go to the threads in turn, so taking results in the same turn keeps line order.
+struct Pipeline {
+    batches: Vec<mpsc::SyncSender<Batch>>,
+    results: Vec<mpsc::Receiver<Parsed>>,
+    sent: usize,
+    received: usize,
+}
+
+impl Pipeline {
+    /// Starts `parsers` threads in `scope`. They end when the pipeline is dropped, which
+    /// closes their queues, so an early return cannot leave one waiting.
+    fn start<'scope>(scope: &'scope std::thread::Scope<'scope, '_>, parsers: usize) -> Pipeline {
+        let mut pipeline = Pipeline {
+            batches: Vec::with_capacity(parsers),
+            results: Vec::with_capacity(parsers),
+            sent: 0,
+            received: 0,
+        };
+        for _ in 0..parsers {
+            let (batch_in, batch_out) = mpsc::sync_channel::<Batch>(2);
+            let (parsed_in, parsed_out) = mpsc::sync_channel::<Parsed>(2);
+            scope.spawn(move || {
+                for batch in batch_out {
+                    if parsed_in.send(parse_batch(batch)).is_err() {
+                        return;
+                    }
+                }
+            });
+            pipeline.batches.push(batch_in);
+            pipeline.results.push(parsed_out);
+        }
+        pipeline
+    }
+
+    fn in_flight(&self) -> usize {
+        self.sent - self.received
+    }
+
+    fn send(&mut self, batch: Batch) {
+        let parser = self.sent % self.batches.len();
+        // A parser stops only when its queues close, which happens only when the pipeline
+        // is dropped, so the send succeeds.
+        let _ = self.batches[parser].send(batch);
+        self.sent += 1;
+    }
+
+    /// Returns the parsed batch that was sent first among those not yet received, or
+    /// `None` when every batch was received.
+    fn receive(&mut self) -> Option<Parsed> {
+        if self.received == self.sent {
+            return None;
+        }
+        let parser = self.received % self.results.len();
+        self.received += 1;
+        // The queue closes early only when its parser panicked, and then the scope panics
+        // too once the threads are joined, so no task is silently left out.
+        self.results[parser].recv().ok()
     }
 }
 
@@ -403,6 +576,52 @@ mod tests {
         assert_eq!(
             kind(load_tasks(text)),
             invalid(3, Some("state"), "expected a string, found an integer")
+        );
+    }
+
+    /// Returns NDJSON of `count` tasks across several parsing batches.
+    fn many_lines(count: usize) -> Vec<Vec<u8>> {
+        (0..count)
+            .map(|i| format!("{{\"id\":\"t{i}\",\"state\":\"active\"}}\n").into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn ndjson_batches_keep_order() {
+        let text = many_lines(3 * BATCH_LINES + 7).concat();
+        let tasks = load_tasks_from_reader(&text[..]).expect("valid tasks");
+        assert_eq!(tasks.len(), 3 * BATCH_LINES + 7);
+        assert!(
+            tasks
+                .iter()
+                .enumerate()
+                .all(|(i, task)| task.id() == format!("t{i}"))
+        );
+    }
+
+    #[test]
+    fn ndjson_batches_report_first_error() {
+        let mut lines = many_lines(3000);
+        lines[2799] = b"{\"id\":\"x\",\"state\":7}\n".to_vec();
+        lines[2899] = b"{\"id\":\"\xff\"}\n".to_vec();
+        let late = kind(load_tasks_from_reader(&lines.concat()[..]));
+        assert_eq!(
+            late,
+            invalid(2800, Some("state"), "expected a string, found an integer")
+        );
+
+        lines[1499] = b"{\"id\":\"\xff\"}\n".to_vec();
+        let early = kind(load_tasks_from_reader(&lines.concat()[..]));
+        assert_eq!(early, invalid(1500, None, "line is not valid UTF-8"));
+
+        lines[1199] = b"{\"id\":\"T1\"}\n".to_vec();
+        let duplicate = kind(load_tasks_from_reader(&lines.concat()[..]));
+        assert_eq!(
+            duplicate,
+            ErrorKind::TaskIdDuplicate {
+                line: 1200,
+                id: "T1".into()
+            }
         );
     }
 
