@@ -122,7 +122,9 @@ impl Store {
         let after = after_folded_id.map(fold_case);
         let after = after.as_deref();
 
-        let sample = self.sample(&node, &window);
+        let sample = self
+            .indexed_sample(&node, &window)
+            .unwrap_or_else(|| self.sample(&node, &window));
         if let Some(expected) = self.expected_walk(limit, sample.matches, sample.window) {
             let budget = if node.scans_all() {
                 u64::MAX
@@ -170,6 +172,31 @@ impl Store {
         let cheaper = walk_length <= u128::from(SORT_STEPS_PER_MATCH * matched);
         // The walk length is at most the number of tasks, so it fits in u64.
         cheaper.then_some(walk_length as u64)
+    }
+
+    /// Returns the exact number of tasks the node matches, and the number in the id window,
+    /// when an index counts them at less cost than the sample: for one leaf over a bitmap,
+    /// an ordered index or id lookups, and its negation. An id range is counted by walking
+    /// its smaller side, which can cost more than the sample.
+    fn indexed_sample(&self, node: &Node, window: &IdWindow) -> Option<Sample> {
+        let live = self.live().len();
+        let count = |leaf: &Leaf| match leaf.id_bounds() {
+            Some(_) => None,
+            None => leaf.count(self),
+        };
+        let matches = match node {
+            Node::Const(true) => live,
+            Node::Const(false) => 0,
+            Node::Leaf(leaf) => count(leaf)?,
+            Node::Not(child) => match &**child {
+                Node::Leaf(leaf) => live.saturating_sub(count(leaf)?),
+                _ => return None,
+            },
+            Node::And(_) | Node::Or(_) => return None,
+        };
+        // Of single leaves, only an id lookup narrows the window, to exactly its matches.
+        let window = if window.is_unbounded() { live } else { matches };
+        Some(Sample { matches, window })
     }
 
     /// Estimates the number of tasks the node matches, and the number in the id window,
@@ -282,6 +309,10 @@ impl<'a> IdWindow<'a> {
             start: Bound::Unbounded,
             end: Bound::Unbounded,
         }
+    }
+
+    fn is_unbounded(&self) -> bool {
+        self.start == Bound::Unbounded && self.end == Bound::Unbounded
     }
 
     fn of(node: &'a Node) -> Self {
