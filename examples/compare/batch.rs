@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
+use std::sync::RwLock;
 use std::time::Instant;
 
 use batch_odata::bind::Mode;
@@ -16,13 +17,13 @@ use batch_odata::version::ApiVersion;
 
 use crate::common::{
     EngineReport, LIST_URL, Measurement, Mixed, SERVICE_URL, body_ids, keep, list_params,
-    median_ns, status_kib, transitions,
+    median_ns, run_mixed, status_kib, transitions,
 };
 use crate::queries::{Query, mixed_set, query_set};
 
 type Failure = Box<dyn std::error::Error>;
 
-pub fn run(data: &Path, tasks: u64, changes: u64, rounds: u64) -> Result<EngineReport, Failure> {
+pub fn run(data: &Path, tasks: u64, changes: u64) -> Result<EngineReport, Failure> {
     let started = Instant::now();
     let store = Store::load_from_reader(BufReader::with_capacity(1 << 20, File::open(data)?))?;
     let load_seconds = started.elapsed().as_secs_f64();
@@ -39,7 +40,7 @@ pub fn run(data: &Path, tasks: u64, changes: u64, rounds: u64) -> Result<EngineR
         json_bytes: json_bytes as u64,
         ..EngineReport::default()
     };
-    let mut engine = Engine::new(store);
+    let engine = Engine::new(store);
 
     let (median, samples) = median_ns(|| keep(engine.store().counts()));
     report.measurements.push(Measurement {
@@ -66,7 +67,7 @@ pub fn run(data: &Path, tasks: u64, changes: u64, rounds: u64) -> Result<EngineR
     }
 
     let texts = transitions(data, tasks, changes)?;
-    report.mixed = mixed(&mut engine, &texts, tasks, rounds)?;
+    report.mixed = mixed(engine, &texts, tasks)?;
     report.peak_rss_kib = status_kib("VmHWM");
     Ok(report)
 }
@@ -152,33 +153,44 @@ fn measure_pages(engine: &Engine, query: &Query) -> Result<Measurement, Failure>
     })
 }
 
-/// Applies the transitions in `rounds` equal batches, each followed by the count and the
-/// first page of queries 2 to 4. The store is not shared between threads, so writes and
-/// queries alternate on one thread.
-fn mixed(engine: &mut Engine, texts: &[String], tasks: u64, rounds: u64) -> Result<Mixed, Failure> {
+/// Applies the transitions while another thread runs the count and first page of queries
+/// 2 to 4, sharing the engine through a `RwLock` as the server shares a job's store. Each
+/// batch is parsed outside the lock and applied under one write lock; each query takes
+/// the read lock.
+fn mixed(engine: Engine, texts: &[String], tasks: u64) -> Result<Mixed, Failure> {
     let queries = mixed_set(tasks);
     let params: Vec<ListParams> = queries.iter().map(|q| list_params(&q.filter)).collect();
-    let batch = texts.len().div_ceil(rounds.max(1) as usize).max(1);
-    let mut mixed = Mixed::default();
-    for chunk in texts.chunks(batch) {
-        let started = Instant::now();
-        for text in chunk {
-            engine.store_mut().upsert(TaskRecord::parse(text)?)?;
+    let shared = RwLock::new(engine);
+    let write = |chunk: &[String]| {
+        let records = chunk
+            .iter()
+            .map(|text| TaskRecord::parse(text))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| error.to_string())?;
+        let mut engine = shared.write().map_err(|error| error.to_string())?;
+        for record in records {
+            engine
+                .store_mut()
+                .upsert(record)
+                .map_err(|error| error.to_string())?;
         }
-        mixed.transition_seconds += started.elapsed().as_secs_f64();
-        mixed.transitions += chunk.len() as u64;
-
-        let started = Instant::now();
+        Ok(())
+    };
+    let query = || {
         for (query, params) in queries.iter().zip(&params) {
-            keep(count(engine, &query.filter)?);
-            keep(pages(engine, params, 1)?);
+            let engine = shared.read().map_err(|error| error.to_string())?;
+            keep(count(&engine, &query.filter).map_err(|error| error.to_string())?);
+            drop(engine);
+            let engine = shared.read().map_err(|error| error.to_string())?;
+            keep(pages(&engine, params, 1).map_err(|error| error.to_string())?);
         }
-        mixed.query_seconds += started.elapsed().as_secs_f64();
-        mixed.queries += 2 * queries.len() as u64;
-    }
+        Ok(2 * queries.len() as u64)
+    };
+    let mut mixed = run_mixed(texts, write, query)?;
+    let engine = shared.into_inner().map_err(|error| error.to_string())?;
     mixed.counts_after = counts_vector(engine.store().counts());
     for query in &queries {
-        mixed.counts_after.push(count(engine, &query.filter)?);
+        mixed.counts_after.push(count(&engine, &query.filter)?);
     }
     Ok(mixed)
 }

@@ -5,6 +5,7 @@ use std::fs::File;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use batch_odata::query::ListParams;
@@ -54,7 +55,7 @@ pub struct Measurement {
     pub samples: usize,
 }
 
-/// The mixed workload: state transitions interleaved with queries 2 to 4.
+/// The mixed workload: state transitions applied while queries 2 to 4 run.
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct Mixed {
     pub transitions: u64,
@@ -63,6 +64,51 @@ pub struct Mixed {
     pub query_seconds: f64,
     /// Get Task Counts and the counts of queries 2 to 4 after the last transition.
     pub counts_after: Vec<u64>,
+}
+
+/// Transitions applied per write: per write lock of batch-odata's store, per transaction of
+/// SQLite and PostgreSQL.
+pub const WRITE_BATCH: usize = 1000;
+
+/// Runs the mixed workload on two threads: this one passes the transitions to `write`
+/// in batches of [`WRITE_BATCH`], while the other calls `query` in a loop until the writes
+/// end. `query` runs queries 2 to 4 once and returns how many queries it ran. Each rate
+/// is its work's count over its own thread's time.
+pub fn run_mixed(
+    texts: &[String],
+    mut write: impl FnMut(&[String]) -> Result<(), String>,
+    mut query: impl FnMut() -> Result<u64, String> + Send,
+) -> Result<Mixed, String> {
+    let writing = AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let started = Instant::now();
+            let mut queries = 0;
+            // One round at least, so that even a short write phase measures queries.
+            loop {
+                queries += query()?;
+                if !writing.load(Ordering::Acquire) {
+                    return Ok((queries, started.elapsed().as_secs_f64()));
+                }
+            }
+        });
+        let started = Instant::now();
+        let written = texts.chunks(WRITE_BATCH).try_for_each(&mut write);
+        let transition_seconds = started.elapsed().as_secs_f64();
+        writing.store(false, Ordering::Release);
+        let read: Result<(u64, f64), String> = reader
+            .join()
+            .unwrap_or_else(|_| Err("the query thread panicked".into()));
+        written?;
+        let (queries, query_seconds) = read?;
+        Ok(Mixed {
+            transitions: texts.len() as u64,
+            transition_seconds,
+            queries,
+            query_seconds,
+            counts_after: Vec::new(),
+        })
+    })
 }
 
 /// Runs `operation` repeatedly and returns the median nanoseconds per run and the number

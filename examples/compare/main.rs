@@ -58,11 +58,8 @@ struct Args {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// State transitions in the mixed workload; at most the number of tasks.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 1_000_000)]
     changes: u64,
-    /// Batches of transitions in the mixed workload, each followed by queries 2 to 4.
-    #[arg(long, default_value_t = 20)]
-    rounds: u64,
     /// Folder for the NDJSON data file and the SQLite database. Defaults to the system's
     /// temporary folder.
     #[arg(long)]
@@ -111,18 +108,14 @@ fn main() -> Result<ExitCode, Failure> {
 
     if let Some(engine) = args.engine {
         let report = match engine {
-            Engine::Batch => batch::run(&data, args.tasks, changes, args.rounds)?,
+            Engine::Batch => batch::run(&data, args.tasks, changes)?,
             Engine::Sqlite => {
                 let database = folder.join(format!("batch-odata-{}.sqlite", args.tasks));
-                sqlite::run(&data, &database, args.tasks, changes, args.rounds)?
+                sqlite::run(&data, &database, args.tasks, changes)?
             }
-            Engine::Postgres => postgres::run(
-                args.postgres.as_deref(),
-                &data,
-                args.tasks,
-                changes,
-                args.rounds,
-            )?,
+            Engine::Postgres => {
+                postgres::run(args.postgres.as_deref(), &data, args.tasks, changes)?
+            }
         };
         serde_json::to_writer(std::io::stdout().lock(), &report)?;
         return Ok(ExitCode::SUCCESS);
@@ -183,7 +176,6 @@ fn run_child(engine: Engine, args: &Args, folder: &Path) -> Result<EngineReport,
         .args(["--tasks", &args.tasks.to_string()])
         .args(["--seed", &args.seed.to_string()])
         .args(["--changes", &args.changes.to_string()])
-        .args(["--rounds", &args.rounds.to_string()])
         .arg("--data-dir")
         .arg(folder)
         .args(args.postgres.iter().flat_map(|url| ["--postgres", url]))

@@ -33,7 +33,7 @@ use tokio::runtime::Runtime;
 use crate::cluster::Cluster;
 use crate::common::{
     EngineReport, LIST_URL, Measurement, Mixed, SERVICE_URL, body_ids, keep, list_params,
-    median_ns, process_kib, transitions,
+    median_ns, process_kib, run_mixed, transitions,
 };
 use crate::queries::{Query, mixed_set, query_set};
 
@@ -52,6 +52,23 @@ struct Database {
 }
 
 impl Database {
+    /// Connects to the server at `url`, for the job of a run over `tasks` tasks.
+    fn connect(url: &str, tasks: u64) -> Result<Database, Failure> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let connected = runtime.block_on(PgTasks::connect(url))?;
+        let backend: i32 = runtime
+            .block_on(connected.client().query_one("SELECT pg_backend_pid()", &[]))?
+            .get(0);
+        Ok(Database {
+            runtime,
+            tasks: connected,
+            job: format!("compare-{tasks}"),
+            postmaster: parent(&backend.to_string()),
+        })
+    }
+
     fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
         self.runtime.block_on(future)
     }
@@ -89,7 +106,6 @@ pub fn run(
     data: &Path,
     tasks: u64,
     changes: u64,
-    rounds: u64,
 ) -> Result<EngineReport, Failure> {
     // Declared first so that it is dropped last, after the connection closes.
     let cluster = url.is_none().then(Cluster::start);
@@ -98,19 +114,7 @@ pub fn run(
         (None, Some(cluster)) => cluster.url(),
         (None, None) => unreachable!("a cluster is started when no URL is given"),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let connected = runtime.block_on(PgTasks::connect(&url))?;
-    let backend: i32 = runtime
-        .block_on(connected.client().query_one("SELECT pg_backend_pid()", &[]))?
-        .get(0);
-    let mut database = Database {
-        runtime,
-        tasks: connected,
-        job: format!("compare-{tasks}"),
-        postmaster: parent(&backend.to_string()),
-    };
+    let mut database = Database::connect(&url, tasks)?;
 
     let started = Instant::now();
     load(&mut database, data)?;
@@ -167,7 +171,8 @@ pub fn run(
     }
 
     let texts = transitions(data, tasks, changes)?;
-    report.mixed = mixed(&mut database, &texts, tasks, rounds)?;
+    let reader = Database::connect(&url, tasks)?;
+    report.mixed = mixed(&mut database, &reader, &texts, tasks)?;
     report.peak_rss_kib = database.server_kib("VmHWM");
     Ok(report)
 }
@@ -302,21 +307,18 @@ fn measure_pages(database: &Database, query: &Query) -> Result<Measurement, Fail
     })
 }
 
-/// Applies the transitions in `rounds` batches through `PgTasks::upsert`, one transaction
-/// each, with the count and first page of queries 2 to 4 after each batch, on one thread
-/// like the other engines' runs.
+/// Applies the transitions through `PgTasks::upsert`, one transaction per batch, while
+/// another thread runs the count and first page of queries 2 to 4 over the `reader`
+/// connection.
 fn mixed(
     database: &mut Database,
+    reader: &Database,
     texts: &[String],
     tasks: u64,
-    rounds: u64,
 ) -> Result<Mixed, Failure> {
     let queries = mixed_set(tasks);
     let params: Vec<ListParams> = queries.iter().map(|q| list_params(&q.filter)).collect();
-    let batch = texts.len().div_ceil(rounds.max(1) as usize).max(1);
-    let mut mixed = Mixed::default();
-    for chunk in texts.chunks(batch) {
-        let started = Instant::now();
+    let mut write = |chunk: &[String]| {
         let records = chunk
             .iter()
             .map(|text| TaskRecord::parse(text))
@@ -324,18 +326,19 @@ fn mixed(
         database
             .runtime
             .block_on(database.tasks.upsert(&database.job, &records))?;
-        mixed.transition_seconds += started.elapsed().as_secs_f64();
-        mixed.transitions += chunk.len() as u64;
-
-        let started = Instant::now();
+        Ok::<(), Failure>(())
+    };
+    let query = || {
         for (query, params) in queries.iter().zip(&params) {
             let compiled = Filter::parse(&query.filter, ApiVersion::LATEST)?;
-            keep(count(database, compiled.plan())?);
-            keep(pages(database, params, 1)?);
+            keep(count(reader, compiled.plan())?);
+            keep(pages(reader, params, 1)?);
         }
-        mixed.query_seconds += started.elapsed().as_secs_f64();
-        mixed.queries += 2 * queries.len() as u64;
-    }
+        Ok::<u64, Failure>(2 * queries.len() as u64)
+    };
+    let mut write = |chunk: &[String]| write(chunk).map_err(|error| error.to_string());
+    let query = || query().map_err(|error| error.to_string());
+    let mut mixed = run_mixed(texts, &mut write, query)?;
     mixed.counts_after = counts(database)?;
     for query in &queries {
         let compiled = Filter::parse(&query.filter, ApiVersion::LATEST)?;

@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::common::{
     EngineReport, LIST_URL, Measurement, Mixed, PAGE_SIZE, SERVICE_URL, keep, list_params,
-    median_ns, status_kib, transitions,
+    median_ns, run_mixed, status_kib, transitions,
 };
 use crate::queries::{Arg, Query, mixed_set, query_set};
 
@@ -105,18 +105,11 @@ pub fn run(
     database: &Path,
     tasks: u64,
     changes: u64,
-    rounds: u64,
 ) -> Result<EngineReport, Failure> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
     }
-    let mut connection = Connection::open(database)?;
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -8000000;",
-    )?;
+    let mut connection = open(database)?;
     connection.execute_batch(SCHEMA)?;
 
     let started = Instant::now();
@@ -168,7 +161,7 @@ pub fn run(
     }
 
     let texts = transitions(data, tasks, changes)?;
-    report.mixed = mixed(&mut connection, &texts, tasks, rounds)?;
+    report.mixed = mixed(&mut connection, database, &texts, tasks)?;
     report.peak_rss_kib = status_kib("VmHWM");
     Ok(report)
 }
@@ -176,6 +169,18 @@ pub fn run(
 /// Inserts the tasks in transactions of `LOAD_BATCH`. One transaction for the whole file
 /// would grow the write-ahead log to the size of the table, because a checkpoint copies
 /// only committed pages; batches keep it to one batch's pages.
+/// Opens a connection with the settings of every connection of the run.
+fn open(database: &Path) -> Result<Connection, Failure> {
+    let connection = Connection::open(database)?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -8000000;",
+    )?;
+    Ok(connection)
+}
+
 fn load(connection: &mut Connection, data: &Path) -> Result<(), Failure> {
     const INSERT: &str = "INSERT INTO tasks (fid, id, state, result, exit_code, \
                           creation_time, transition_time, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
@@ -345,20 +350,19 @@ fn measure_pages(connection: &Connection, query: &Query) -> Result<Measurement, 
     })
 }
 
-/// Applies the transitions in `rounds` batches, one transaction each, with the count and
-/// first page of queries 2 to 4 after each batch, on one thread like batch-odata's run.
+/// Applies the transitions, one transaction per batch, while another thread runs the
+/// count and first page of queries 2 to 4 on a second connection, which WAL mode lets read
+/// while the first writes.
 fn mixed(
     connection: &mut Connection,
+    database: &Path,
     texts: &[String],
     tasks: u64,
-    rounds: u64,
 ) -> Result<Mixed, Failure> {
     let queries = mixed_set(tasks);
     let params: Vec<ListParams> = queries.iter().map(|q| list_params(&q.filter)).collect();
-    let batch = texts.len().div_ceil(rounds.max(1) as usize).max(1);
-    let mut mixed = Mixed::default();
-    for chunk in texts.chunks(batch) {
-        let started = Instant::now();
+    let reader = open(database)?;
+    let mut write = |chunk: &[String]| {
         let transaction = connection.transaction()?;
         {
             let mut update = transaction.prepare_cached(
@@ -370,17 +374,21 @@ fn mixed(
             }
         }
         transaction.commit()?;
-        mixed.transition_seconds += started.elapsed().as_secs_f64();
-        mixed.transitions += chunk.len() as u64;
-
-        let started = Instant::now();
-        for (query, params) in queries.iter().zip(&params) {
-            keep(count(connection, query)?);
-            keep(pages(connection, query, params)?);
-        }
-        mixed.query_seconds += started.elapsed().as_secs_f64();
-        mixed.queries += 2 * queries.len() as u64;
-    }
+        Ok::<(), Failure>(())
+    };
+    let (set, pairs) = (&queries, &params);
+    let query = move || {
+        let run = || {
+            for (query, params) in set.iter().zip(pairs) {
+                keep(count(&reader, query)?);
+                keep(pages(&reader, query, params)?);
+            }
+            Ok::<u64, Failure>(2 * set.len() as u64)
+        };
+        run().map_err(|error| error.to_string())
+    };
+    let mut write = |chunk: &[String]| write(chunk).map_err(|error| error.to_string());
+    let mut mixed = run_mixed(texts, &mut write, query)?;
     mixed.counts_after = counts(connection)?;
     for query in &queries {
         mixed.counts_after.push(count(connection, query)?);
