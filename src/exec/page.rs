@@ -176,13 +176,16 @@ impl Store {
 
     /// Returns the exact number of tasks the node matches, and the number in the id window,
     /// when an index counts them at less cost than the sample: for one leaf over a bitmap,
-    /// an ordered index or id lookups, and its negation. An id range is counted by walking
-    /// its smaller side, which can cost more than the sample.
+    /// an ordered index or one id, and its negation.
     fn indexed_sample(&self, node: &Node, window: &IdWindow) -> Option<Sample> {
         let live = self.live().len();
-        let count = |leaf: &Leaf| match leaf.id_bounds() {
-            Some(_) => None,
-            None => leaf.count(self),
+        // An id range is counted by walking it. Ids looked up narrow the window to the
+        // span from the first to the last, which can hold many more tasks than the
+        // matches, so only a single id gives the window's size.
+        let count = |leaf: &Leaf| match &leaf.access {
+            Access::IdLookup { ids, negate: false } if ids.len() > 1 => None,
+            _ if leaf.id_bounds().is_some() => None,
+            _ => leaf.count(self),
         };
         let matches = match node {
             Node::Const(true) => live,
@@ -194,7 +197,7 @@ impl Store {
             },
             Node::And(_) | Node::Or(_) => return None,
         };
-        // Of single leaves, only an id lookup narrows the window, to exactly its matches.
+        // Of the leaves counted here, only a single id narrows the window, to its match.
         let window = if window.is_unbounded() { live } else { matches };
         Some(Sample { matches, window })
     }

@@ -130,7 +130,8 @@ impl Projection {
     /// unless the api-version lacks one of its nested properties, and with `$select` the
     /// scan stops once every selected member is written. So the text must not repeat a
     /// member name, which serde_json's output never does. Errors are the text's JSON
-    /// syntax errors.
+    /// syntax errors in the part scanned: with `$select`, text after the last selected
+    /// member is not checked.
     pub fn write_text(&self, task: &str, out: &mut String) -> Result<(), serde_json::Error> {
         let start = out.len();
         if self.write_task(task, out).is_err() {

@@ -136,8 +136,8 @@ impl StringColumn {
         if value.len() >= CHUNK {
             return None;
         }
-        let room = self.chunks.last().map_or(0, |chunk| CHUNK - chunk.len());
-        if room < value.len() {
+        let room = self.chunks.last().map(|chunk| CHUNK - chunk.len());
+        if room.is_none_or(|room| room < value.len()) {
             self.chunks.push(String::with_capacity(CHUNK));
         }
         let index = self.chunks.len() - 1;
@@ -212,6 +212,13 @@ mod tests {
         assert_eq!(column.clear(5), Some(-7));
         assert_eq!(column.get(5), None);
         assert!(column.present().is_empty());
+    }
+
+    #[test]
+    fn string_column_takes_an_empty_first_value() {
+        let mut column = StringColumn::default();
+        column.set(0, "");
+        assert_eq!(column.get(0), Some(""));
     }
 
     #[test]
