@@ -295,16 +295,16 @@ impl Job {
             }
         };
         let folded_id = fold_case(json["id"].as_str().unwrap_or_default());
-        let mut records = Vec::with_capacity(stored.tasks.len());
-        for text in &stored.tasks {
-            match TaskRecord::parse(text) {
-                Ok(record) => records.push(record),
-                Err(error) => {
-                    tracing::error!(%error, job = %folded_id, "skipping a stored task")
-                }
-            }
+        // Each task is parsed as the store takes it, so the parsed records of the whole
+        // job are never held at once.
+        let records = stored.tasks.iter().filter_map(|text| {
             progress.inc(1);
-        }
+            TaskRecord::parse(text)
+                .inspect_err(
+                    |error| tracing::error!(%error, job = %folded_id, "skipping a stored task"),
+                )
+                .ok()
+        });
         let store = match Store::from_records(records) {
             Ok(store) => store,
             Err(error) => {
