@@ -16,12 +16,10 @@ use batch_odata::task::TaskRecord;
 use batch_odata::version::ApiVersion;
 
 use crate::common::{
-    EngineReport, LIST_URL, Measurement, Mixed, SERVICE_URL, body_ids, keep, list_params,
+    EngineReport, Failure, LIST_URL, Measurement, Mixed, SERVICE_URL, body_ids, keep, list_params,
     median_ns, run_mixed, status_kib, transitions,
 };
 use crate::queries::{Query, mixed_set, query_set};
-
-type Failure = Box<dyn std::error::Error>;
 
 pub fn run(data: &Path, tasks: u64, changes: u64) -> Result<EngineReport, Failure> {
     let started = Instant::now();
@@ -165,24 +163,20 @@ fn mixed(engine: Engine, texts: &[String], tasks: u64) -> Result<Mixed, Failure>
         let records = chunk
             .iter()
             .map(|text| TaskRecord::parse(text))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| error.to_string())?;
+            .collect::<Result<Vec<_>, _>>()?;
         let mut engine = shared.write().map_err(|error| error.to_string())?;
         for record in records {
-            engine
-                .store_mut()
-                .upsert(record)
-                .map_err(|error| error.to_string())?;
+            engine.store_mut().upsert(record)?;
         }
         Ok(())
     };
     let query = || {
         for (query, params) in queries.iter().zip(&params) {
             let engine = shared.read().map_err(|error| error.to_string())?;
-            keep(count(&engine, &query.filter).map_err(|error| error.to_string())?);
+            keep(count(&engine, &query.filter)?);
             drop(engine);
             let engine = shared.read().map_err(|error| error.to_string())?;
-            keep(pages(&engine, params, 1).map_err(|error| error.to_string())?);
+            keep(pages(&engine, params, 1)?);
         }
         Ok(2 * queries.len() as u64)
     };

@@ -13,6 +13,9 @@ use batch_odata::version::ApiVersion;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// An error of a comparison step.
+pub type Failure = Box<dyn std::error::Error>;
+
 /// Tasks per List Tasks page, the service's maximum.
 pub const PAGE_SIZE: usize = 1000;
 
@@ -76,9 +79,9 @@ pub const WRITE_BATCH: usize = 1000;
 /// is its work's count over its own thread's time.
 pub fn run_mixed(
     texts: &[String],
-    mut write: impl FnMut(&[String]) -> Result<(), String>,
-    mut query: impl FnMut() -> Result<u64, String> + Send,
-) -> Result<Mixed, String> {
+    mut write: impl FnMut(&[String]) -> Result<(), Failure>,
+    mut query: impl FnMut() -> Result<u64, Failure> + Send,
+) -> Result<Mixed, Failure> {
     let writing = AtomicBool::new(true);
     std::thread::scope(|scope| {
         let reader = scope.spawn(|| {
@@ -86,7 +89,9 @@ pub fn run_mixed(
             let mut queries = 0;
             // One round at least, so that even a short write phase measures queries.
             loop {
-                queries += query()?;
+                // The error crosses back to this thread as text, because `Failure` is not
+                // `Send`.
+                queries += query().map_err(|error| error.to_string())?;
                 if !writing.load(Ordering::Acquire) {
                     return Ok((queries, started.elapsed().as_secs_f64()));
                 }

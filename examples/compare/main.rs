@@ -46,7 +46,7 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use serde_json::json;
 
-use common::{EngineReport, Measurement};
+use common::{EngineReport, Failure, Measurement};
 
 #[derive(Parser)]
 #[command(about = "Compare batch-odata with SQLite and PostgreSQL on generated tasks")]
@@ -97,8 +97,6 @@ impl Engine {
         }
     }
 }
-
-type Failure = Box<dyn std::error::Error>;
 
 fn main() -> Result<ExitCode, Failure> {
     let args = Args::parse();

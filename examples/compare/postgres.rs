@@ -32,12 +32,10 @@ use tokio::runtime::Runtime;
 
 use crate::cluster::Cluster;
 use crate::common::{
-    EngineReport, LIST_URL, Measurement, Mixed, SERVICE_URL, body_ids, keep, list_params,
+    EngineReport, Failure, LIST_URL, Measurement, Mixed, SERVICE_URL, body_ids, keep, list_params,
     median_ns, process_kib, run_mixed, transitions,
 };
 use crate::queries::{Query, mixed_set, query_set};
-
-type Failure = Box<dyn std::error::Error>;
 
 /// Tasks per insert transaction while loading.
 const LOAD_BATCH: usize = 50_000;
@@ -318,7 +316,7 @@ fn mixed(
 ) -> Result<Mixed, Failure> {
     let queries = mixed_set(tasks);
     let params: Vec<ListParams> = queries.iter().map(|q| list_params(&q.filter)).collect();
-    let mut write = |chunk: &[String]| {
+    let write = |chunk: &[String]| {
         let records = chunk
             .iter()
             .map(|text| TaskRecord::parse(text))
@@ -326,7 +324,7 @@ fn mixed(
         database
             .runtime
             .block_on(database.tasks.upsert(&database.job, &records))?;
-        Ok::<(), Failure>(())
+        Ok(())
     };
     let query = || {
         for (query, params) in queries.iter().zip(&params) {
@@ -334,11 +332,9 @@ fn mixed(
             keep(count(reader, compiled.plan())?);
             keep(pages(reader, params, 1)?);
         }
-        Ok::<u64, Failure>(2 * queries.len() as u64)
+        Ok(2 * queries.len() as u64)
     };
-    let mut write = |chunk: &[String]| write(chunk).map_err(|error| error.to_string());
-    let query = || query().map_err(|error| error.to_string());
-    let mut mixed = run_mixed(texts, &mut write, query)?;
+    let mut mixed = run_mixed(texts, write, query)?;
     mixed.counts_after = counts(database)?;
     for query in &queries {
         let compiled = Filter::parse(&query.filter, ApiVersion::LATEST)?;

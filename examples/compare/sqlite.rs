@@ -22,12 +22,10 @@ use rusqlite::{Connection, params_from_iter};
 use serde::Deserialize;
 
 use crate::common::{
-    EngineReport, LIST_URL, Measurement, Mixed, PAGE_SIZE, SERVICE_URL, keep, list_params,
+    EngineReport, Failure, LIST_URL, Measurement, Mixed, PAGE_SIZE, SERVICE_URL, keep, list_params,
     median_ns, run_mixed, status_kib, transitions,
 };
 use crate::queries::{Arg, Query, mixed_set, query_set};
-
-type Failure = Box<dyn std::error::Error>;
 
 /// Tasks inserted per transaction while loading.
 const LOAD_BATCH: usize = 100_000;
@@ -375,7 +373,7 @@ fn mixed(
     let params: Vec<ListParams> = queries.iter().map(|q| list_params(&q.filter)).collect();
     let reader = open(database)?;
     let mut written = 0;
-    let mut write = |chunk: &[String]| {
+    let write = |chunk: &[String]| {
         written += 1;
         if written % CHECKPOINT_EVERY == 0 {
             connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
@@ -391,21 +389,18 @@ fn mixed(
             }
         }
         transaction.commit()?;
-        Ok::<(), Failure>(())
+        Ok(())
     };
     let (set, pairs) = (&queries, &params);
+    // The reader connection moves into the query thread, since a connection is not `Sync`.
     let query = move || {
-        let run = || {
-            for (query, params) in set.iter().zip(pairs) {
-                keep(count(&reader, query)?);
-                keep(pages(&reader, query, params)?);
-            }
-            Ok::<u64, Failure>(2 * set.len() as u64)
-        };
-        run().map_err(|error| error.to_string())
+        for (query, params) in set.iter().zip(pairs) {
+            keep(count(&reader, query)?);
+            keep(pages(&reader, query, params)?);
+        }
+        Ok(2 * set.len() as u64)
     };
-    let mut write = |chunk: &[String]| write(chunk).map_err(|error| error.to_string());
-    let mut mixed = run_mixed(texts, &mut write, query)?;
+    let mut mixed = run_mixed(texts, write, query)?;
     mixed.counts_after = counts(connection)?;
     for query in &queries {
         mixed.counts_after.push(count(connection, query)?);
