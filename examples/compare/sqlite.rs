@@ -2,8 +2,8 @@
 //! careful user would create, queried with the hand translations of `queries.rs`.
 //!
 //! The database is a file in WAL mode with `synchronous=NORMAL`, and its 8 GB page cache
-//! holds the whole database up to about 4M tasks, so queries run from memory like
-//! batch-odata's; beyond that, the kernel's page cache holds the rest. Rows are inserted
+//! fits the whole database up to about 4M tasks, so queries run from memory like
+//! batch-odata's. Beyond that, pages not in SQLite's cache come from the kernel's. Rows are inserted
 //! in transactions of 100,000 and the indexes are built after them, then `ANALYZE`
 //! gives the planner statistics. Pages project `$select` in SQL with `json_object` and
 //! the `->` operators, and the body is the projected rows joined, as a server over
@@ -170,7 +170,7 @@ pub fn run(
 
 /// Inserts the tasks in transactions of `LOAD_BATCH`. One transaction for the whole file
 /// would grow the write-ahead log to the size of the table, because a checkpoint copies
-/// only committed pages; batches keep it to one batch's pages.
+/// only committed pages. Batches keep it to one batch's pages.
 /// Opens a connection with the settings of every connection of the run.
 fn open(database: &Path) -> Result<Connection, Failure> {
     let connection = Connection::open(database)?;

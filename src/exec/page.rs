@@ -175,8 +175,8 @@ impl Store {
     }
 
     /// Returns the exact number of tasks the node matches, and the number in the id window,
-    /// when an index counts them at less cost than the sample: for one leaf over a bitmap,
-    /// an ordered index or one id, and its negation.
+    /// when an index counts them at less cost than the sample. That is so for one leaf over
+    /// a bitmap, an ordered index or one id, and for its negation.
     fn indexed_sample(&self, node: &Node, window: &IdWindow) -> Option<Sample> {
         let live = self.live().len();
         // An id range is counted by walking it. Ids looked up narrow the window to the

@@ -278,8 +278,8 @@ impl<'p> Paths<'p> {
 }
 
 /// Appends a stored value as [`Projection::shape`] shapes it, copying every part that needs
-/// no change. `path` is the value's schema path, and is the same on return; `paths` include
-/// every missing and reshaped path under it.
+/// no change. `path` is the value's schema path, and is the same on return. `paths`
+/// include every missing and reshaped path under it.
 fn write_shaped(
     paths: Paths,
     path: &mut String,

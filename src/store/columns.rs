@@ -251,7 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn string_column_starts_a_chunk_for_a_value_that_does_not_fit() {
+    fn string_column_starts_new_chunk() {
         let mut column = StringColumn::default();
         let half = "y".repeat(CHUNK / 2 + 1);
         for row in 0..3 {

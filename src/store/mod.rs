@@ -16,7 +16,7 @@
 //! chunks, at 8 bytes per task beyond the text.
 //!
 //! Only the documented filter properties of List Tasks and the enums get an index, because
-//! an index per scalar would cost more than the text it repeats: tasks as Batch returns
+//! an index per scalar would cost more than the text it repeats. Tasks as Batch returns
 //! them carry hundreds of bytes of urls, paths and command lines. A filter on any other
 //! property, such as `nodeInfo/poolId eq 'pool'` in extended mode, reads that property
 //! from the JSON of each candidate task, as a database reads an unindexed column.

@@ -27,7 +27,7 @@ pub(crate) fn stored_value(json: &str, property: &PropertyDef) -> Option<Value> 
     };
     let mut deserializer = serde_json::Deserializer::from_str(json);
     // The pass ends with an error as soon as the value is found, so its result is ignored
-    // and `found` holds the outcome.
+    // and `found` contains the outcome.
     let _ = seed.deserialize(&mut deserializer);
     found
 }
